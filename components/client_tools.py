@@ -1,0 +1,54 @@
+"""The script that installs talosctl and kubectl on the Talos client (pure rendering)."""
+
+from __future__ import annotations
+
+# Each binary is checked against the checksum file its project publishes next to it.
+TALOSCTL_URL = "https://github.com/siderolabs/talos/releases/download/{version}/talosctl-linux-amd64"
+TALOSCTL_SUMS_URL = "https://github.com/siderolabs/talos/releases/download/{version}/sha256sum.txt"
+KUBECTL_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl"
+KUBECTL_SUM_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl.sha256"
+
+_SCRIPT = """\
+#!/usr/bin/env bash
+# Installs talosctl {talos_version} and kubectl {kubernetes_version}, verified against their published checksums.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+if ! command -v curl >/dev/null; then
+  apt-get update -q </dev/null
+  apt-get install -y -q curl ca-certificates </dev/null
+fi
+
+workdir=$(mktemp -d)
+trap 'rm -rf "$workdir"' EXIT
+
+if ! talosctl version --client --short 2>/dev/null | grep -qF '{talos_version}'; then
+  curl -fsSL -o "$workdir/talosctl-linux-amd64" '{talosctl_url}'
+  curl -fsSL -o "$workdir/sha256sum.txt" '{talosctl_sums_url}'
+  (cd "$workdir" && grep ' talosctl-linux-amd64$' sha256sum.txt | sha256sum --check --strict)
+  install -m 0755 "$workdir/talosctl-linux-amd64" /usr/local/bin/talosctl
+fi
+
+if ! kubectl version --client 2>/dev/null | grep -qF 'v{kubernetes_version}'; then
+  curl -fsSL -o "$workdir/kubectl" '{kubectl_url}'
+  echo "$(curl -fsSL '{kubectl_sum_url}')  $workdir/kubectl" | sha256sum --check --strict
+  install -m 0755 "$workdir/kubectl" /usr/local/bin/kubectl
+fi
+
+install -d -m 0700 /root/.talos /root/.kube
+"""
+
+
+def client_tools_script(talos_version: str, kubernetes_version: str) -> str:
+    return _SCRIPT.format(
+        talos_version=talos_version,
+        kubernetes_version=kubernetes_version,
+        talosctl_url=TALOSCTL_URL.format(version=talos_version),
+        talosctl_sums_url=TALOSCTL_SUMS_URL.format(version=talos_version),
+        kubectl_url=KUBECTL_URL.format(version=kubernetes_version),
+        kubectl_sum_url=KUBECTL_SUM_URL.format(version=kubernetes_version),
+    )
+
+
+# Writes stdin to a file readable by root only; the secret travels on stdin, never on a command line.
+WRITE_SECRET_FILE = "umask 077 && mkdir -p {directory} && cat > {path}.tmp && mv {path}.tmp {path}"

@@ -1,0 +1,71 @@
+"""TalosNode: one Talos VM on the lab bridge with its reserved MAC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_proxmoxve as proxmoxve
+
+from config.guests import Guest
+
+
+@dataclass(frozen=True)
+class TalosNodeArgs:
+    guest: Guest
+    cluster_name: str
+    bridge: pulumi.Input[str]
+    iso_file_id: pulumi.Input[str]
+    datastore: str
+
+
+class TalosNode(pulumi.ComponentResource):
+    address: str
+    vm: proxmoxve.VmLegacy
+
+    def __init__(self, name: str, args: TalosNodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:talos:TalosNode", name, None, opts)
+        guest = args.guest
+        self.address = str(guest.address)
+        self.vm = proxmoxve.VmLegacy(
+            f"{name}-vm",
+            name=guest.name,
+            node_name=guest.proxmox_node,
+            vm_id=guest.vm_id,
+            description=f"Talos {guest.role.value} of cluster {args.cluster_name} (managed by Pulumi)",
+            tags=["homelab", args.cluster_name, "talos", guest.role.value],
+            machine="q35",
+            bios="seabios",
+            operating_system=proxmoxve.VmLegacyOperatingSystemArgs(type="l26"),
+            # Talos needs x86-64-v2; "host" passes the CPU's features through.
+            cpu=proxmoxve.VmLegacyCpuArgs(cores=guest.cores, type="host"),
+            memory=proxmoxve.VmLegacyMemoryArgs(dedicated=guest.memory_mib),
+            scsi_hardware="virtio-scsi-single",
+            disks=[
+                proxmoxve.VmLegacyDiskArgs(
+                    interface="scsi0",
+                    datastore_id=args.datastore,
+                    size=guest.disk_gib,
+                    file_format="raw",
+                    discard="on",
+                    iothread=True,
+                    ssd=True,
+                )
+            ],
+            cdrom=proxmoxve.VmLegacyCdromArgs(interface="ide2", file_id=args.iso_file_id),
+            # Disk first: the ISO boots only until Talos is installed on the empty disk.
+            boot_orders=["scsi0", "ide2"],
+            network_devices=[
+                proxmoxve.VmLegacyNetworkDeviceArgs(bridge=args.bridge, mac_address=guest.mac, model="virtio")
+            ],
+            agent=proxmoxve.VmLegacyAgentArgs(enabled=True, trim=True),
+            on_boot=True,
+            started=True,
+            stop_on_destroy=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # A new Talos version brings a new ISO; an installed node upgrades with talosctl instead.
+                ignore_changes=["cdrom"],
+            ),
+        )
+        self.register_outputs({"address": self.address, "vmId": self.vm.vm_id})

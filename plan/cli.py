@@ -1,0 +1,55 @@
+"""`homelab plan`: the offline preview (DESIGN §6).
+
+Runs the real program under Pulumi's mocks: no CLI, no credentials, no network.
+Exit 0 on success, 2 on invalid config (one line per problem on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_INVALID_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="homelab", description="homelab: a Talos lab on Proxmox VE")
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="show what `pulumi up` would create, offline (under mocks)")
+    source = plan.add_mutually_exclusive_group()
+    source.add_argument("--stack", default="dev", help="read Pulumi.<stack>.yaml (default: dev)")
+    source.add_argument("--config-file", type=Path, help="read this stack file instead")
+    plan.add_argument("--out", type=Path, help="write the plan's files into this directory")
+    plan.add_argument("--format", choices=["text", "json"], default="text", help="summary format (default: text)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from config.loading import ConfigError, apply_stack_file, load_lab_config
+
+    stack_file: Path = args.config_file or Path(f"Pulumi.{args.stack}.yaml")
+    stack = args.stack if args.config_file is None else stack_file.stem.removeprefix("Pulumi.")
+    try:
+        apply_stack_file(stack_file)
+        config = load_lab_config()
+    except ConfigError as error:
+        print(f"homelab plan: invalid config in {stack_file}:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+
+    from plan.run import run_plan
+    from plan.summary import summary_json, summary_text
+    from plan.write import write_plan
+
+    result = run_plan(config, stack)
+    if args.out is not None:
+        write_plan(result, args.out)
+    sys.stdout.write(summary_json(result) if args.format == "json" else summary_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Deterministic, realistic stand-ins for every resource and invoke the program uses.
+
+Outputs echo the inputs (as a provider would) plus the computed fields the
+program reads. Identifiers are derived from names, so two runs agree byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
+
+Outputs = dict[str, Any]
+
+
+def _digest(*parts: object, length: int = 64) -> str:
+    return hashlib.sha256("/".join(str(part) for part in parts).encode()).hexdigest()[:length]
+
+
+def _pem(kind: str, seed: str) -> str:
+    return f"-----BEGIN {kind}-----\nMOCK{_digest(kind, seed)}\n-----END {kind}-----\n"
+
+
+def _private_key(args: MockResourceArgs) -> tuple[str, Outputs]:
+    seed = _digest(args.name)
+    return seed[:16], {
+        **args.inputs,
+        "privateKeyOpenssh": _pem("OPENSSH PRIVATE KEY", seed),
+        "privateKeyPem": _pem("PRIVATE KEY", seed),
+        "publicKeyOpenssh": f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA{seed[:40]} homelab-management\n",
+        "publicKeyFingerprintSha256": f"SHA256:{seed[:43]}",
+    }
+
+
+def _download(args: MockResourceArgs) -> tuple[str, Outputs]:
+    inputs = args.inputs
+    file_name = inputs.get("fileName") or posixpath.basename(str(inputs["url"]))
+    volume = f"{inputs['datastoreId']}:{inputs['contentType']}/{file_name}"
+    return volume, {**inputs, "fileName": file_name, "size": 104_857_600}
+
+
+def _bridge(args: MockResourceArgs) -> tuple[str, Outputs]:
+    return f"{args.inputs['nodeName']}:{args.inputs['name']}", dict(args.inputs)
+
+
+def _guest(args: MockResourceArgs) -> tuple[str, Outputs]:
+    return str(int(args.inputs["vmId"])), dict(args.inputs)
+
+
+def _schematic(args: MockResourceArgs) -> tuple[str, Outputs]:
+    return _digest(args.inputs.get("schematic", "")), dict(args.inputs)
+
+
+def _talos_secrets(args: MockResourceArgs) -> tuple[str, Outputs]:
+    def pair(name: str) -> dict[str, str]:
+        return {"cert": _pem("CERTIFICATE", name), "key": _pem("PRIVATE KEY", name)}
+
+    machine_secrets = {
+        "certs": {
+            "etcd": pair("etcd"),
+            "k8s": pair("k8s"),
+            "k8sAggregator": pair("k8s-aggregator"),
+            "k8sServiceaccount": {"key": _pem("PRIVATE KEY", "sa")},
+            "os": pair("os"),
+        },
+        "cluster": {"id": _digest("cluster-id", length=43), "secret": _digest("cluster-secret", length=43)},
+        "secrets": {
+            "bootstrapToken": f"{_digest('bt', length=6)}.{_digest('bt2', length=16)}",
+            "secretboxEncryptionSecret": _digest("secretbox", length=43),
+        },
+        "trustdinfo": {"token": f"{_digest('td', length=6)}.{_digest('td2', length=16)}"},
+    }
+    client_configuration = {
+        "caCertificate": _pem("CERTIFICATE", "os"),
+        "clientCertificate": _pem("CERTIFICATE", "admin"),
+        "clientKey": _pem("PRIVATE KEY", "admin"),
+    }
+    return args.name, {
+        **args.inputs,
+        "machineSecrets": machine_secrets,
+        "clientConfiguration": client_configuration,
+    }
+
+
+def _kubeconfig(args: MockResourceArgs) -> tuple[str, Outputs]:
+    node = args.inputs.get("endpoint") or args.inputs["node"]
+    raw = (
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: homelab\n  cluster:\n"
+        f"    server: https://{node}:6443\n    certificate-authority-data: TU9DSw==\n"
+        "contexts:\n- name: admin@homelab\n  context: {cluster: homelab, user: admin@homelab}\n"
+        "current-context: admin@homelab\nusers:\n- name: admin@homelab\n"
+        "  user: {client-certificate-data: TU9DSw==, client-key-data: TU9DSw==}\n"
+    )
+    return args.name, {**args.inputs, "kubeconfigRaw": raw, "kubernetesClientConfiguration": {"host": f"https://{node}:6443"}}
+
+
+def _echo(args: MockResourceArgs) -> tuple[str, Outputs]:
+    return _digest(args.typ, args.name, length=16), dict(args.inputs)
+
+
+RESOURCES: dict[str, Callable[[MockResourceArgs], tuple[str, Outputs]]] = {
+    "tls:index/privateKey:PrivateKey": _private_key,
+    "proxmoxve:download/file:File": _download,
+    "proxmoxve:network/linux/bridge:Bridge": _bridge,
+    "proxmoxve:index/vmLegacy:VmLegacy": _guest,
+    "proxmoxve:index/containerLegacy:ContainerLegacy": _guest,
+    "talos:imageFactory/schematic:Schematic": _schematic,
+    "talos:machine/secrets:Secrets": _talos_secrets,
+    "talos:cluster/kubeconfig:Kubeconfig": _kubeconfig,
+}
+
+
+def _image_urls(args: dict[str, Any]) -> Outputs:
+    schematic, version = args["schematicId"], args["talosVersion"]
+    platform, arch = args.get("platform", "metal"), args.get("architecture", "amd64")
+    base = f"https://factory.talos.dev/image/{schematic}/{version}"
+    return {
+        **args,
+        "urls": {
+            "installer": f"factory.talos.dev/{platform}-installer/{schematic}:{version}",
+            "installerSecureboot": f"factory.talos.dev/{platform}-installer-secureboot/{schematic}:{version}",
+            "iso": f"{base}/{platform}-{arch}.iso",
+            "isoSecureboot": f"{base}/{platform}-{arch}-secureboot.iso",
+            "diskImage": f"{base}/{platform}-{arch}.raw.xz",
+            "diskImageSecureboot": f"{base}/{platform}-{arch}-secureboot.raw.xz",
+            "kernel": f"{base}/kernel-{arch}",
+            "kernelCommandLine": f"{base}/cmdline-{platform}-{arch}",
+            "initramfs": f"{base}/initramfs-{arch}.xz",
+            "uki": f"{base}/{platform}-{arch}-secureboot-uki.efi",
+        },
+    }
+
+
+def _machine_configuration(args: dict[str, Any]) -> Outputs:
+    seed = _digest(args.get("machineType"), args.get("configPatches"))
+    text = f"version: v1alpha1\nmachine:\n  type: {args.get('machineType')}\n  token: MOCK{seed[:16]}\n"
+    return {**args, "machineConfiguration": text}
+
+
+def _talos_config(args: dict[str, Any]) -> Outputs:
+    endpoints = ", ".join(args.get("endpoints", []))
+    name = args.get("clusterName", "homelab")
+    text = f"context: {name}\ncontexts:\n  {name}:\n    endpoints: [{endpoints}]\n    ca: TU9DSw==\n"
+    return {**args, "talosConfig": text}
+
+
+CALLS: dict[str, Callable[[dict[str, Any]], Outputs]] = {
+    "talos:imageFactory/getUrls:getUrls": _image_urls,
+    "talos:machine/getConfiguration:getConfiguration": _machine_configuration,
+    "talos:client/getConfiguration:getConfiguration": _talos_config,
+}
+
+
+class LabMocks(Mocks):
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, Outputs]:
+        return RESOURCES.get(args.typ, _echo)(args)
+
+    def call(self, args: MockCallArgs) -> tuple[Outputs, list[tuple[str, str]]]:
+        handler = CALLS.get(args.token)
+        return (handler(args.args) if handler else dict(args.args)), []

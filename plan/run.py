@@ -1,0 +1,89 @@
+"""Running the real program under Pulumi's mocks and collecting what it registered."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from config.models import LabConfig
+from plan.mocks import LabMocks
+from plan.monitor import SECRET, InvokeRecord, RecordingMonitor, Registration, redact
+
+PROJECT = "homelab"
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    config: LabConfig
+    stack: str
+    registrations: list[Registration]
+    invokes: list[InvokeRecord]
+    outputs: dict[str, Any]
+    secret_outputs: list[str]
+
+    def by_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_token]
+
+
+def run_plan(config: LabConfig, stack: str = "dev") -> PlanResult:
+    from components.lab import build, stack_outputs
+
+    mocks = LabMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    exported: dict[str, Any] = {}
+
+    def program() -> None:
+        exported.update(stack_outputs(build(config)))
+
+    _sync_await(run_pulumi_func(program))
+    outputs, secret_outputs = _resolve(exported)
+    return PlanResult(
+        config=config,
+        stack=stack,
+        registrations=ordered(monitor.registrations),
+        invokes=sorted(monitor.invokes, key=lambda r: (r.token, repr(r.args))),
+        outputs=outputs,
+        secret_outputs=secret_outputs,
+    )
+
+
+def _resolve(exported: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    values: dict[str, Any] = {}
+    secrets: list[str] = []
+    for name, value in exported.items():
+        output = pulumi.Output.from_input(value)
+        if _sync_await(output.is_secret()):
+            values[name] = SECRET
+            secrets.append(name)
+        else:
+            values[name], _ = redact(_sync_await(output.future()))
+    return values, secrets
+
+
+def ordered(registrations: dict[str, Registration]) -> list[Registration]:
+    """Topological order (parents, providers and dependencies first), ties by URN: stable across runs."""
+    waiting_on = {
+        urn: {d for d in (r.parent, r.provider, *r.dependencies) if d in registrations}
+        for urn, r in registrations.items()
+    }
+    dependents: dict[str, list[str]] = {urn: [] for urn in registrations}
+    for urn, needs in waiting_on.items():
+        for need in needs:
+            dependents[need].append(urn)
+    ready = [urn for urn, needs in waiting_on.items() if not needs]
+    heapq.heapify(ready)
+    result: list[Registration] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        result.append(registrations[urn])
+        for dependent in dependents[urn]:
+            waiting_on[dependent].discard(urn)
+            if not waiting_on[dependent]:
+                heapq.heappush(ready, dependent)
+    return result
