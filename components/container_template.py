@@ -10,7 +10,8 @@ import pulumi_proxmoxve as proxmoxve
 # From Proxmox's appliance index (`pveam available`, http://download.proxmox.com/images/aplinfo-pve-8.dat).
 DEBIAN_TEMPLATE_URL = "http://download.proxmox.com/images/system/debian-12-standard_12.7-1_amd64.tar.zst"
 DEBIAN_TEMPLATE_SHA512 = (
-    "39f6d06e082d6a418438483da4f76092ebd0370a91bad30b82ab6d0f442234d63fe27a15569895e34d6d1e5ca50319f62637f7fb96b98dbde4f6103cf05bff6d"
+    "39f6d06e082d6a418438483da4f76092ebd0370a91bad30b82ab6d0f442234d6"
+    "3fe27a15569895e34d6d1e5ca50319f62637f7fb96b98dbde4f6103cf05bff6d"
 )
 
 
@@ -26,9 +27,7 @@ class ContainerTemplates(pulumi.ComponentResource):
 
     file_ids: dict[str, pulumi.Output[str]]
 
-    def __init__(
-        self, name: str, hosts: list[str], datastore: str, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, hosts: list[str], datastore: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:proxmox:ContainerTemplates", name, None, opts)
         spec = TemplateSpec()
         self.file_ids = {

@@ -15,7 +15,9 @@ _TYPED: dict[tuple[str, str], Callable[..., pulumi.CustomResource]] = {
     ("v1", "ConfigMap"): lambda name, m, opts: k8s.core.v1.ConfigMap(
         name, metadata=m["metadata"], data=m.get("data"), opts=opts
     ),
-    ("v1", "Service"): lambda name, m, opts: k8s.core.v1.Service(name, metadata=m["metadata"], spec=m["spec"], opts=opts),
+    ("v1", "Service"): lambda name, m, opts: k8s.core.v1.Service(
+        name, metadata=m["metadata"], spec=m["spec"], opts=opts
+    ),
     ("apps/v1", "Deployment"): lambda name, m, opts: k8s.apps.v1.Deployment(
         name, metadata=m["metadata"], spec=m["spec"], opts=opts
     ),

@@ -124,9 +124,7 @@ def build(config: LabConfig) -> Lab:
     site = ExampleSite(
         "example-site", ExampleSiteArgs(config=config, provider=provider, ingress_controller=traefik.release)
     )
-    return Lab(
-        config=config, router=router, nodes=nodes, client=client, cluster=cluster, management_key=key, site=site
-    )
+    return Lab(config=config, router=router, nodes=nodes, client=client, cluster=cluster, management_key=key, site=site)
 
 
 def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:

@@ -94,4 +94,3 @@ class Router(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
         )
         self.register_outputs({"wanAddress": self.wan_address, "lanAddress": self.lan_address})
-

@@ -39,7 +39,7 @@ NETWORK_UNIT = "homelab-network.service"
 
 ADMIN_PORTS = (22, 6443, 50000)  # SSH, Kubernetes API, Talos API
 WEB_PORTS = (80, 443)
-HEADER = "rendered by homelab from the stack config; do not edit, re-run homelab instead"
+HEADER = "rendered by homelab; do not edit"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumiverse_talos as talos
@@ -53,6 +54,8 @@ class TalosCluster(pulumi.ComponentResource):
             ),
         )
         machine_secrets = secrets.machine_secrets.apply(machine_secrets_args)
+        # Resources take the Secrets output as it is; the SDK types it as another class than the input.
+        client_configuration: Any = secrets.client_configuration
 
         applies: dict[str, talos.machine.ConfigurationApply] = {}
         for node in args.nodes:
@@ -71,7 +74,7 @@ class TalosCluster(pulumi.ComponentResource):
             ).machine_configuration
             applies[guest.name] = talos.machine.ConfigurationApply(
                 f"{name}-{guest.name}-apply",
-                client_configuration=secrets.client_configuration,
+                client_configuration=client_configuration,
                 machine_configuration_input=machine_configuration,
                 node=str(guest.address),
                 endpoint=str(guest.address),
@@ -85,13 +88,12 @@ class TalosCluster(pulumi.ComponentResource):
         first = next(n.guest.name for n in args.nodes if n.guest.role is Role.CONTROL_PLANE)
         bootstrap = talos.machine.Bootstrap(
             f"{name}-bootstrap",
-            client_configuration=secrets.client_configuration,
+            client_configuration=client_configuration,
             node=first_control_plane,
             endpoint=first_control_plane,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first]]),
         )
 
-        client_configuration = secrets.client_configuration
         health = talos.cluster.get_health_output(
             client_configuration=client_configuration.apply(health_client_configuration_args),
             control_plane_nodes=control_planes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from config.models import GuestConfig, LabConfig
 
@@ -17,7 +17,7 @@ from config.models import GuestConfig, LabConfig
 PROXMOX_MAC_PREFIX = "BC:24:11"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     CONTROL_PLANE = "controlplane"
     WORKER = "worker"
     CLIENT = "client"

@@ -74,7 +74,8 @@ def read_stack_file(path: Path) -> tuple[dict[str, str], list[str]]:
     except yaml.YAMLError as error:
         raise ConfigError([Problem(str(path), f"not valid YAML: {error}")]) from None
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
-        raise ConfigError([Problem(str(path), "expected a mapping with a 'config:' mapping, as in Pulumi.<stack>.yaml")])
+        expected = "expected a mapping with a 'config:' mapping, as in Pulumi.<stack>.yaml"
+        raise ConfigError([Problem(str(path), expected)])
     values: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in (document.get("config") or {}).items():

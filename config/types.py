@@ -43,7 +43,8 @@ def _ipv4_network(value: Any) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(text, strict=True)
     except ValueError as error:
         if "has host bits set" in str(error):
-            raise ValueError(f"{text!r} has host bits set (did you mean {ipaddress.IPv4Network(text, strict=False)}?)") from None
+            network = ipaddress.IPv4Network(text, strict=False)
+            raise ValueError(f"{text!r} has host bits set (did you mean {network}?)") from None
         raise ValueError(f"{text!r} is not an IPv4 CIDR") from None
 
 

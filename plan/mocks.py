@@ -94,7 +94,11 @@ def _kubeconfig(args: MockResourceArgs) -> tuple[str, Outputs]:
         "current-context: admin@homelab\nusers:\n- name: admin@homelab\n"
         "  user: {client-certificate-data: TU9DSw==, client-key-data: TU9DSw==}\n"
     )
-    return args.name, {**args.inputs, "kubeconfigRaw": raw, "kubernetesClientConfiguration": {"host": f"https://{node}:6443"}}
+    return args.name, {
+        **args.inputs,
+        "kubeconfigRaw": raw,
+        "kubernetesClientConfiguration": {"host": f"https://{node}:6443"},
+    }
 
 
 def _echo(args: MockResourceArgs) -> tuple[str, Outputs]:

@@ -8,7 +8,9 @@ from typing import Any
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+# The SDK has no public way to run its event loop from a monitor call; MockMonitor itself uses these.
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await  # pyright: ignore[reportPrivateUsage]
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
@@ -45,6 +47,8 @@ class InvokeRecord:
     token: str
     args: dict[str, Any]
     secret_args: list[str]
+    key_paths: list[str]
+    """Every key path of the args as sent, secrets included (keys only, no values)."""
     result: dict[str, Any] = field(default_factory=dict)
 
 
@@ -56,7 +60,7 @@ class RecordingMonitor(MockMonitor):
         self.registrations: dict[str, Registration] = {}
         self.invokes: list[InvokeRecord] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request: Any) -> Any:
         if request.type != "pulumi:pulumi:Stack":
             urn = self.make_urn(request.parent, request.type, request.name)
             inputs, secret_paths = redact(rpc.deserialize_properties(request.object, keep_unknowns=True))
@@ -93,13 +97,14 @@ class RecordingMonitor(MockMonitor):
         id_, state = self.mocks.new_resource(resource_args)
         secret_outputs = set(request.additionalSecretOutputs)
         state = {key: rpc.wrap_rpc_secret(value) if key in secret_outputs else value for key, value in state.items()}
-        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj_proto)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
 
-    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        args, secret_paths = redact(rpc.deserialize_properties(request.args, keep_unknowns=True))
-        record = InvokeRecord(token=request.tok, args=args, secret_args=secret_paths)
+    def Invoke(self, request: Any) -> Any:
+        raw = rpc.deserialize_properties(request.args, keep_unknowns=True)
+        args, secret_paths = redact(raw)
+        record = InvokeRecord(token=request.tok, args=args, secret_args=secret_paths, key_paths=key_paths(raw))
         self.invokes.append(record)
         response = super().Invoke(request)
         record.result, _ = redact(rpc.deserialize_properties(response.__getattribute__("return")))
@@ -130,3 +135,16 @@ def redact(value: Any, path: str = "") -> tuple[Any, list[str]]:
     if isinstance(value, float) and value.is_integer():
         return int(value), []  # the wire format has only doubles
     return value, []
+
+
+def key_paths(value: Any, path: str = "") -> list[str]:
+    """Dotted key paths of nested mappings, looking through secret wrappers."""
+    if rpc.is_rpc_secret(value):
+        return key_paths(rpc.unwrap_rpc_secret(value), path)
+    if not isinstance(value, dict):
+        return []
+    paths: list[str] = []
+    for key in sorted(value):
+        child = f"{path}.{key}" if path else str(key)
+        paths += [child, *key_paths(value[key], child)]
+    return paths

@@ -8,7 +8,9 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+
+# The same entry point `pulumi.runtime.mocks.test` uses; the SDK exposes no public one.
+from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
 from config.models import LabConfig
 from plan.mocks import LabMocks

@@ -62,10 +62,7 @@ def summary_text(result: PlanResult) -> str:
         *(f"  {c['name']:<22} {c['type']:<38} {c['resources']:>3} resources" for c in data["components"]),
         "",
         "Guests (DHCP reservations on the lab bridge):",
-        *(
-            f"  {g['name']:<16} {g['role']:<13} {g['address']:<16} {g['mac']}  on {g['host']}"
-            for g in data["guests"]
-        ),
+        *(f"  {g['name']:<16} {g['role']:<13} {g['address']:<16} {g['mac']}  on {g['host']}" for g in data["guests"]),
         f"  router           WAN {data['router']['wan']}, LAN {data['router']['lan']}",
         "",
         "Request path:",
