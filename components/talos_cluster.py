@@ -78,8 +78,9 @@ class TalosCluster(pulumi.ComponentResource):
                 machine_configuration_input=machine_configuration,
                 node=str(guest.address),
                 endpoint=str(guest.address),
-                # Reset the node on destroy so it leaves etcd cleanly; not graceful, so an
-                # unreachable cluster cannot block `pulumi destroy` for long.
+                # Reset (wipe) the node on destroy. Not graceful: a graceful reset refuses to remove the
+                # last etcd member, which makes `pulumi destroy` impossible, and waits on an unreachable
+                # cluster (https://github.com/siderolabs/terraform-provider-talos/issues/216).
                 on_destroy=talos.machine.ConfigurationApplyOnDestroyArgs(graceful=False, reboot=False, reset=True),
                 timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.router_ready]),

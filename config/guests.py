@@ -104,7 +104,7 @@ def client_guest(config: LabConfig) -> Guest:
 def hosts_in_use(config: LabConfig) -> list[str]:
     """Proxmox hosts that carry at least one guest, in config order."""
     used = {router_host(config), *(guest.proxmox_node for guest in lab_guests(config))}
-    return [host for host in config.proxmox.nodes if host in used]
+    return [host for host in dict.fromkeys(config.proxmox.nodes) if host in used]
 
 
 def cluster_endpoint_address(config: LabConfig) -> ipaddress.IPv4Address:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,26 @@ from config.rules import Problem, check_lab
 
 NAMESPACE = "homelab"
 SECRET_PLACEHOLDER = "[secret]"
+
+
+class _StackFileLoader(yaml.SafeLoader):
+    """YAML as Pulumi's CLI (Go yaml.v2) reads a stack file: no YAML 1.1 base-60 integers.
+
+    PyYAML reads an unquoted `52:54:00:12:34:56` as the integer 41135085296;
+    `pulumi up` passes the string. Both paths must see the same MAC.
+    """
+
+
+_INT = "tag:yaml.org,2002:int"
+_StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _INT]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StackFileLoader.add_implicit_resolver(
+    _INT,
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
 
 
 class ConfigError(Exception):
@@ -68,7 +89,7 @@ def read_stack_file(path: Path) -> tuple[dict[str, str], list[str]]:
     their key is listed as secret.
     """
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_StackFileLoader)
     except OSError as error:
         raise ConfigError([Problem(str(path), f"cannot read the stack file: {error.strerror}")]) from None
     except yaml.YAMLError as error:

@@ -122,7 +122,7 @@ class LabConfig(_Model):
     cluster: ClusterConfig
     client: ClientConfig
     load_balancer: LoadBalancerConfig
-    site: SiteConfig = Field(default_factory=lambda: SiteConfig())
+    site: SiteConfig = Field(default_factory=SiteConfig)
 
 
 def _address(text: str) -> Ipv4Address:

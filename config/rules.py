@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
-from config.guests import lab_guests, router_lan_mac
+from config.guests import derive_mac, lab_guests, router_lan_mac
 from config.models import LabConfig
 
 
@@ -32,8 +32,7 @@ def _named_addresses(config: LabConfig) -> list[tuple[str, ipaddress.IPv4Address
     if config.cluster.vip is not None:
         named.append(("cluster.vip", config.cluster.vip))
     named += [
-        (f"network.hostAddresses.{host}", interface.ip)
-        for host, interface in config.network.host_addresses.items()
+        (f"network.hostAddresses.{host}", interface.ip) for host, interface in config.network.host_addresses.items()
     ]
     return named
 
@@ -54,10 +53,15 @@ def unique_identities(config: LabConfig) -> Iterator[Problem]:
         [("network.router.name", router.name), *((f"{g.config_path}.name", g.name) for g in guests)], "name"
     )
     yield from _duplicates(_named_addresses(config), "address")  # type: ignore[arg-type]
-    yield from _duplicates(
-        [("network.router.mac", router_lan_mac(config)), *((f"{g.config_path}.mac", g.mac) for g in guests)],
-        "MAC",
-    )
+    # A MAC derived from a duplicate name repeats the name problem: report only the name.
+    names = [router.name, *(g.name for g in guests)]
+    macs: list[tuple[str, object]] = [("network.router.mac", router_lan_mac(config))]
+    macs += [
+        (f"{g.config_path}.mac", g.mac)
+        for index, g in enumerate(guests, start=1)
+        if g.name not in names[:index] or g.mac != derive_mac(config.cluster.name, g.name)
+    ]
+    yield from _duplicates(macs, "MAC")
     yield from _duplicates(
         [("network.router.vmId", router.vm_id), *((f"{g.config_path}.vmId", g.vm_id) for g in guests)], "VM id"
     )
@@ -84,6 +88,12 @@ def wan_side(config: LabConfig) -> Iterator[Problem]:
         yield Problem("network.router.wanGateway", f"{router.wan_gateway} is the router's own WAN address")
     if wan.overlaps(config.network.cidr):
         yield Problem("network.cidr", f"{config.network.cidr} overlaps the WAN subnet {wan}")
+    if config.network.bridge == config.proxmox.wan_bridge:
+        yield Problem(
+            "network.bridge",
+            f"{config.network.bridge} is proxmox.wanBridge, the host's uplink; the lab needs a bridge of its own "
+            "(e.g. vmbr1)",
+        )
 
 
 def load_balancer_pool(config: LabConfig) -> Iterator[Problem]:
