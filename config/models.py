@@ -36,93 +36,172 @@ class _Model(BaseModel):
 
 
 class ProxmoxConfig(_Model):
-    nodes: list[DnsLabel] = Field(min_length=1)
-    vm_datastore: str = Field(default="local-lvm", min_length=1)
-    iso_datastore: str = Field(default="local", min_length=1)
-    wan_bridge: BridgeName = "vmbr0"
+    nodes: list[DnsLabel] = Field(
+        min_length=1,
+        description="Proxmox host names (as in the cluster) the lab may use; guests without `proxmoxNode` are spread "
+        "over them round-robin, the router goes to the first.",
+    )
+    vm_datastore: str = Field(default="local-lvm", min_length=1, description="Datastore for VM and container disks.")
+    iso_datastore: str = Field(
+        default="local", min_length=1, description="Datastore for the Talos ISO and the container template."
+    )
+    wan_bridge: BridgeName = Field(
+        default="vmbr0", description="Existing uplink bridge on the home LAN; the router's WAN NIC (eth0) joins it."
+    )
 
 
 class _Placement(_Model):
-    mac: MacAddress | None = None
-    proxmox_node: DnsLabel | None = None
+    mac: MacAddress | None = Field(
+        default=None,
+        description="Unicast MAC of the NIC on the lab bridge; unset: derived from `cluster.name` and this name, "
+        "under Proxmox's `BC:24:11` prefix.",
+    )
+    proxmox_node: DnsLabel | None = Field(
+        default=None,
+        description="One of `proxmox.nodes`; unset: guests round-robin over them, the router on the first.",
+    )
 
 
 class RouterConfig(_Placement):
-    name: DnsLabel = "router"
-    address: Ipv4Address
-    wan_address: Ipv4Interface
-    wan_gateway: Ipv4Address
-    vm_id: VmId
-    cores: int = Field(default=1, strict=True, ge=1, le=64)
-    memory_mib: int = Field(default=512, strict=True, ge=256, le=1_048_576, alias="memoryMiB")
-    disk_gib: int = Field(default=4, strict=True, ge=2, le=65_536, alias="diskGiB")
+    name: DnsLabel = Field(default="router", description="Host name of the router container.")
+    address: Ipv4Address = Field(
+        description="LAN address (eth1): the lab's gateway, DHCP and DNS server; in `network.cidr`."
+    )
+    wan_address: Ipv4Interface = Field(
+        description="Static WAN address with prefix length (eth0); the laptop routes the lab through it."
+    )
+    wan_gateway: Ipv4Address = Field(
+        description="Default gateway on the WAN side (the home router); in the WAN subnet."
+    )
+    vm_id: VmId = Field(description="Proxmox id of the router container.")
+    cores: int = Field(default=1, strict=True, ge=1, le=64, description="CPU cores.")
+    memory_mib: int = Field(
+        default=512, strict=True, ge=256, le=1_048_576, alias="memoryMiB", description="Memory in MiB."
+    )
+    disk_gib: int = Field(
+        default=4, strict=True, ge=2, le=65_536, alias="diskGiB", description="Root disk size in GiB."
+    )
 
 
 class DhcpRange(_Model):
-    start: Ipv4Address
-    end: Ipv4Address
+    start: Ipv4Address = Field(description="First address of the pool; in `network.cidr`.")
+    end: Ipv4Address = Field(description="Last address of the pool, not before `start`; in `network.cidr`.")
 
 
 class NetworkConfig(_Model):
-    bridge: BridgeName = "vmbr1"
-    cidr: Ipv4Network
-    router: RouterConfig
-    upstream_dns: list[Ipv4Address] = Field(
-        default_factory=lambda: [_address("1.1.1.1"), _address("9.9.9.9")], min_length=1
+    bridge: BridgeName = Field(
+        default="vmbr1",
+        description="Lab bridge this program creates on every Proxmox host that runs a guest; not `proxmox.wanBridge`.",
     )
-    admin_cidrs: list[Ipv4Network] = Field(min_length=1)
-    dynamic_range: DhcpRange | None = None
+    cidr: Ipv4Network = Field(
+        description="Lab subnet on the bridge: the router's LAN address, every guest and the VIP."
+    )
+    router: RouterConfig = Field(description="The router container between the home LAN (WAN) and the lab (LAN).")
+    upstream_dns: list[Ipv4Address] = Field(
+        default_factory=lambda: [_address("1.1.1.1"), _address("9.9.9.9")],
+        min_length=1,
+        description="DNS servers the router forwards the lab's queries to.",
+    )
+    admin_cidrs: list[Ipv4Network] = Field(
+        min_length=1,
+        description="Sources allowed through the router to SSH (22), the Kubernetes API (6443) and the Talos API "
+        "(50000).",
+    )
+    dynamic_range: DhcpRange | None = Field(
+        default=None, description="A DHCP pool for other machines on the lab bridge; unset: reserved addresses only."
+    )
     # Physical ports joining the lab bridge across hosts, per Proxmox host.
-    bridge_ports: dict[DnsLabel, list[str]] = Field(default_factory=dict)
+    bridge_ports: dict[DnsLabel, list[str]] = Field(
+        default_factory=dict,
+        description="Physical ports enslaved to the lab bridge on each host; needed on every host in use once guests "
+        "span more than one.",
+    )
     # An address for the Proxmox host itself on the lab bridge, per host.
-    host_addresses: dict[DnsLabel, Ipv4Interface] = Field(default_factory=dict)
+    host_addresses: dict[DnsLabel, Ipv4Interface] = Field(
+        default_factory=dict,
+        description="An address for the Proxmox host itself on the lab bridge; its subnet is `network.cidr`.",
+    )
 
 
 class GuestConfig(_Placement):
-    name: DnsLabel
-    address: Ipv4Address
-    vm_id: VmId
-    cores: int = Field(default=2, strict=True, ge=1, le=128)
-    memory_mib: int = Field(default=4096, strict=True, ge=1024, le=1_048_576, alias="memoryMiB")
-    disk_gib: int = Field(default=20, strict=True, ge=10, le=65_536, alias="diskGiB")
+    name: DnsLabel = Field(
+        description="Host name, also given to its DHCP reservation and, on a Talos node, the node name."
+    )
+    address: Ipv4Address = Field(description="LAN address, reserved for the guest's MAC in the router's DHCP.")
+    vm_id: VmId = Field(description="Proxmox VM or container id.")
+    cores: int = Field(default=2, strict=True, ge=1, le=128, description="CPU cores.")
+    memory_mib: int = Field(
+        default=4096, strict=True, ge=1024, le=1_048_576, alias="memoryMiB", description="Memory in MiB."
+    )
+    disk_gib: int = Field(
+        default=20, strict=True, ge=10, le=65_536, alias="diskGiB", description="Root disk size in GiB."
+    )
 
 
 class ClientConfig(GuestConfig):
-    cores: int = Field(default=1, strict=True, ge=1, le=64)
-    memory_mib: int = Field(default=1024, strict=True, ge=256, le=1_048_576, alias="memoryMiB")
-    disk_gib: int = Field(default=8, strict=True, ge=4, le=65_536, alias="diskGiB")
+    cores: int = Field(default=1, strict=True, ge=1, le=64, description="CPU cores.")
+    memory_mib: int = Field(
+        default=1024, strict=True, ge=256, le=1_048_576, alias="memoryMiB", description="Memory in MiB."
+    )
+    disk_gib: int = Field(
+        default=8, strict=True, ge=4, le=65_536, alias="diskGiB", description="Root disk size in GiB."
+    )
 
 
 class ClusterConfig(_Model):
-    name: DnsLabel = "homelab"
-    talos_version: TalosVersion = "v1.13.9"
-    kubernetes_version: KubernetesVersion = "1.36.3"
-    vip: Ipv4Address | None = None
-    control_planes: list[GuestConfig] = Field(min_length=1)
-    workers: list[GuestConfig] = Field(default_factory=list)
-    install_disk: str = Field(default="/dev/sda", pattern=r"^/dev/[a-z0-9/]+$")
-    pod_cidr: Ipv4Network = Field(default_factory=lambda: _network("10.244.0.0/16"))
-    service_cidr: Ipv4Network = Field(default_factory=lambda: _network("10.96.0.0/12"))
+    name: DnsLabel = Field(default="homelab", description="Cluster name; also seeds the derived MACs.")
+    talos_version: TalosVersion = Field(
+        default="v1.13.9", description="Talos release of the nodes' ISO and installer image, and of talosctl."
+    )
+    kubernetes_version: KubernetesVersion = Field(
+        default="1.36.3", description="Kubernetes release the cluster runs, and of kubectl on the client."
+    )
+    vip: Ipv4Address | None = Field(
+        default=None,
+        description="Talos layer-2 VIP for the Kubernetes API, a free address in `network.cidr`; required with more "
+        "than one control plane.",
+    )
+    control_planes: list[GuestConfig] = Field(min_length=1, description="Control-plane VMs: 1, 3 or 5.")
+    workers: list[GuestConfig] = Field(
+        default_factory=list, description="Worker VMs; MetalLB announces the ingress address from them."
+    )
+    install_disk: str = Field(
+        default="/dev/sda", pattern=r"^/dev/[a-z0-9/]+$", description="Disk Talos installs itself to, inside each VM."
+    )
+    pod_cidr: Ipv4Network = Field(
+        default_factory=lambda: _network("10.244.0.0/16"), description="Kubernetes pod network; off the LAN."
+    )
+    service_cidr: Ipv4Network = Field(
+        default_factory=lambda: _network("10.96.0.0/12"),
+        description="Kubernetes service network; off the LAN and the pod network.",
+    )
 
 
 class LoadBalancerConfig(_Model):
-    pool: Ipv4Network
-    ingress_address: Ipv4Address
+    pool: Ipv4Network = Field(
+        description="MetalLB layer-2 address pool; off the LAN, the router routes it onto the lab bridge."
+    )
+    ingress_address: Ipv4Address = Field(
+        description="Traefik's LoadBalancer address, in the pool; the laptop's /etc/hosts line points the site here."
+    )
 
 
 class SiteConfig(_Model):
-    host: DnsName = "www.example.com"
-    replicas: int = Field(default=2, strict=True, ge=1, le=50)
+    host: DnsName = Field(default="www.example.com", description="Host name the example site's Ingress answers for.")
+    replicas: int = Field(default=2, strict=True, ge=1, le=50, description="nginx pods behind the example site.")
 
 
 class LabConfig(_Model):
-    ssh_public_keys: list[SshPublicKey] = Field(default_factory=list)
-    proxmox: ProxmoxConfig
-    network: NetworkConfig
-    cluster: ClusterConfig
-    client: ClientConfig
-    load_balancer: LoadBalancerConfig
-    site: SiteConfig = Field(default_factory=SiteConfig)
+    ssh_public_keys: list[SshPublicKey] = Field(
+        default_factory=list,
+        description="OpenSSH public keys allowed into the router and client containers, besides the program's own key.",
+    )
+    proxmox: ProxmoxConfig = Field(description="The Proxmox VE hosts and their storage.")
+    network: NetworkConfig = Field(description="The lab network: its bridge, subnet and router.")
+    cluster: ClusterConfig = Field(description="The Talos Kubernetes cluster and its VMs.")
+    client: ClientConfig = Field(description="The container on the lab bridge with talosctl and kubectl.")
+    load_balancer: LoadBalancerConfig = Field(description="MetalLB's address pool and the ingress address.")
+    site: SiteConfig = Field(default_factory=SiteConfig, description="The example site behind Traefik.")
 
 
 def _address(text: str) -> Ipv4Address:

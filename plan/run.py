@@ -40,8 +40,9 @@ def run_plan(config: LabConfig, stack: str = "dev") -> PlanResult:
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     exported: dict[str, Any] = {}
 
-    def program() -> None:
+    async def program() -> None:
         exported.update(stack_outputs(build(config)))
+        await _settle()
 
     _sync_await(run_pulumi_func(program))
     outputs, secret_outputs = _resolve(exported)
@@ -53,6 +54,13 @@ def run_plan(config: LabConfig, stack: str = "dev") -> PlanResult:
         outputs=outputs,
         secret_outputs=secret_outputs,
     )
+
+
+async def _settle() -> None:
+    import asyncio
+    from pulumi.runtime.settings import SETTINGS
+    while pending := [t for t in SETTINGS.outputs if not t.done()]:
+        await asyncio.wait(pending)
 
 
 def _resolve(exported: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from components.router_files import render_router_files
 from config.guests import client_guest, hosts_in_use, router_lan_mac, talos_nodes
 from plan.write import plan_files
 from tests.conftest import stack_config, stack_plan
+from tests.network.tools import require_tools
 from tests.plan_queries import (
     BRIDGE,
     CONTAINER,
@@ -199,3 +202,13 @@ def test_stack_outputs_give_addresses_and_laptop_routes(stack: str) -> None:
     ]
     assert outputs["managementPrivateKey"] == "[secret]"
     assert {"kubeconfig", "talosconfig", "managementPrivateKey"} <= set(plan.secret_outputs)
+
+
+def test_client_tools_script_passes_shellcheck(tmp_path: Path) -> None:
+    tools = require_tools("shellcheck")
+    script = tmp_path / "client-tools.sh"
+    script.write_text(client_tools_script("v1.13.9", "1.36.3"), encoding="utf-8")
+    result = subprocess.run(
+        [tools["shellcheck"], "--shell=bash", str(script)], capture_output=True, text=True, check=False, timeout=30
+    )
+    assert result.returncode == 0, result.stdout

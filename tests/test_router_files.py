@@ -396,3 +396,13 @@ def test_setup_sh_activates_nothing_when_validation_fails(tmp_path: Path) -> Non
         )
     assert not list((tmp_path / "upper").rglob("*.conf")), "a file was installed although validation failed"
     assert "systemctl" not in _read(tmp_path / "calls")
+
+
+def test_setup_sh_refuses_a_router_wired_differently(tmp_path: Path) -> None:
+    files = _files("dev")
+    network = json.loads(files.network_json)
+    lan = ipaddress.IPv4Interface(network["lan"]["address"])
+    network["lan"]["address"] = str(ipaddress.IPv4Interface(f"{lan.ip + 1}/{lan.network.prefixlen}"))
+    with pytest.raises(AssertionError, match=f"eth1 does not have the address {lan}"):
+        _run_setup_in_sandbox(files, network, tmp_path)
+    assert not list((tmp_path / "upper").rglob("*.conf"))

@@ -1,56 +1,58 @@
-"""Building a `Lab` (see `tests.network.lab`) step by step; `Namespaces.close` undoes all of it."""
+"""Building a `Lab` from a stack's plan files, step by step; `Namespaces.close` undoes all of it.
+
+The router is configured only from `router/network.json`, `router/nftables.nft` and
+`router/dnsmasq.conf`; the guests' MACs come from `resources.json`; the laptop runs
+the route commands the plan prints. The gateway also owns the upstream DNS
+addresses (a DNS stand-in that knows one probe name) and, like a home router with
+static routes, runs the same route commands so the outsider can reach the lab.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import sys
+import shlex
 
-from config.guests import lab_guests
 from config.models import LabConfig
+from tests.network.dhcp import DhcpClients
 from tests.network.inputs import PlanFiles
-from tests.network.lab import (
-    DHCLIENT_CONF,
-    DHCLIENT_HOOK,
-    MANAGEMENT_PORTS,
-    SITE_PORTS,
-    UNLISTED_PORT,
-    Lab,
-    run_printed,
-    stand_ins,
-)
-from tests.network.netns import Namespaces
+from tests.network.lab import Lab, StandIns
+from tests.network.netns import CommandError, Namespaces
 
+MANAGEMENT_PORTS = (22, 50000, 6443)  # SSH, Talos API, Kubernetes API
+SITE_PORTS = (80, 443)
+UNLISTED_PORT = 10250  # kubelet: something listens there, and the WAN must still be refused
+# Documentation ranges for the outside segment; the first one clear of the config is used.
+OUTSIDE_CANDIDATES = ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24", "100.64.0.0/24")
 SWITCH = "switch"
 LAB_BRIDGE, WAN_BRIDGE, OUTSIDE_BRIDGE = "lab", "wan", "outside"
 
 
 def build_lab(stack: str, config: LabConfig, plan: PlanFiles, ns: Namespaces) -> Lab:
-    lab = Lab(stack, config, plan, ns, stand_ins(config))
-    _switch(ns)
-    _router(lab)
-    _gateway(lab)
-    _laptop(lab)
-    _outside(lab)
-    _guests(lab)
-    _services(lab)
-    return lab
-
-
-def _switch(ns: Namespaces) -> None:
+    lab = Lab(stack, config, plan, ns, stand_ins(config), DhcpClients(ns.workdir / "dhcp"))
     switch = ns.add(SWITCH)
     for bridge in (LAB_BRIDGE, WAN_BRIDGE, OUTSIDE_BRIDGE):
         ns.ip(switch, "link", "add", bridge, "type", "bridge")
         ns.ip(switch, "link", "set", bridge, "up")
+    _router(lab)
+    _gateway(lab)
+    _host(lab, "laptop", WAN_BRIDGE, lab.stand_ins.laptop, config.network.router.wan_address.network)
+    for command in plan.laptop_routes:  # and no default route: the printed routes must suffice
+        run_printed(lab, lab.laptop, command)
+    for role in ("outsider", "upstream"):
+        host = _host(lab, role, OUTSIDE_BRIDGE, getattr(lab.stand_ins, role), lab.stand_ins.outside)
+        ns.ip(host, "route", "add", "default", "via", str(lab.stand_ins.gateway_outside))
+    _guests(lab)
+    _services(lab)
+    return lab
 
 
 def _router(lab: Lab) -> None:
     """Exactly what network.json, nftables.nft and dnsmasq.conf say; nothing else."""
     ns, network, macs = lab.ns, lab.plan.network, lab.plan.router_macs
     router = ns.add("router")
-    switch = ns.name(SWITCH)
     for side, bridge in (("wan", WAN_BRIDGE), ("lan", LAB_BRIDGE)):
         interface = network[side]["interface"]
-        ns.connect(switch, bridge, router, interface, macs.get(interface))
+        ns.connect(ns.name(SWITCH), bridge, router, interface, macs.get(interface))
         ns.ip(router, "address", "add", network[side]["address"], "dev", interface)
     ns.ip(router, "route", "add", "default", "via", network["wan"]["gateway"])
     for route in network["routes"]:
@@ -62,93 +64,99 @@ def _router(lab: Lab) -> None:
 
 
 def _gateway(lab: Lab) -> None:
-    """The home router: WAN gateway, way to the outside, and the upstream DNS stand-in."""
+    """The home router: the WAN gateway, the way to the outside and the upstream DNS stand-in."""
     ns, config, out = lab.ns, lab.config, lab.stand_ins
-    gateway = ns.add("gateway")
-    wan = config.network.router.wan_address.network
-    ns.connect(ns.name(SWITCH), WAN_BRIDGE, gateway, "eth0")
-    ns.ip(gateway, "address", "add", f"{config.network.router.wan_gateway}/{wan.prefixlen}", "dev", "eth0")
+    router = config.network.router
+    gateway = _host(lab, "gateway", WAN_BRIDGE, router.wan_gateway, router.wan_address.network)
     ns.connect(ns.name(SWITCH), OUTSIDE_BRIDGE, gateway, "eth1")
     ns.ip(gateway, "address", "add", f"{out.gateway_outside}/{out.outside.prefixlen}", "dev", "eth1")
     ns.sysctl(gateway, "net.ipv4.ip_forward", "1")
     for command in lab.plan.laptop_routes:
         run_printed(lab, gateway, command)
-    servers = [str(server) for server in config.network.upstream_dns]
+    servers = [str(server) for server in config.network.upstream_dns if server != router.wan_gateway]
     for server in servers:
-        if ipaddress.IPv4Address(server) != config.network.router.wan_gateway:
-            ns.ip(gateway, "address", "add", f"{server}/32", "dev", "lo")
-    ns.spawn(
-        gateway,
-        "upstream-dns",
-        *("dnsmasq", "--conf-file=/dev/null", "--keep-in-foreground", "--log-facility=-", "--no-resolv", "--no-hosts"),
-        *("--bind-interfaces", f"--listen-address={','.join(servers)}", f"--pid-file={lab.workdir / 'upstream.pid'}"),
-        f"--address=/{lab.probe_name}/{out.upstream}",
-    )
-    for server in servers:
-        ns.wait_listening(gateway, "udp", server, 53)
+        ns.ip(gateway, "address", "add", f"{server}/32", "dev", "lo")
+    dnsmasq = ["dnsmasq", "--conf-file=/dev/null", "--keep-in-foreground", "--log-facility=-", "--no-resolv"]
+    dnsmasq += [
+        "--no-hosts",
+        "--bind-interfaces",
+        f"--listen-address={','.join(map(str, config.network.upstream_dns))}",
+    ]
+    dnsmasq += [f"--pid-file={lab.workdir / 'upstream-dns.pid'}", f"--address=/{lab.probe_name}/{out.upstream}"]
+    ns.spawn(gateway, "upstream-dns", *dnsmasq)
+    for server in config.network.upstream_dns:
+        ns.wait_listening(gateway, "udp", str(server), 53)
 
 
-def _laptop(lab: Lab) -> None:
-    """On the WAN inside adminCidrs, with only the routes the plan prints (no default route)."""
-    ns = lab.ns
-    laptop = ns.add("laptop")
-    ns.connect(ns.name(SWITCH), WAN_BRIDGE, laptop, "eth0")
-    prefix = lab.config.network.router.wan_address.network.prefixlen
-    ns.ip(laptop, "address", "add", f"{lab.stand_ins.laptop}/{prefix}", "dev", "eth0")
-    for command in lab.plan.laptop_routes:
-        run_printed(lab, laptop, command)
-
-
-def _outside(lab: Lab) -> None:
-    ns, out = lab.ns, lab.stand_ins
-    for role, address in (("outsider", out.outsider), ("upstream", out.upstream)):
-        host = ns.add(role)
-        ns.connect(ns.name(SWITCH), OUTSIDE_BRIDGE, host, "eth0")
-        ns.ip(host, "address", "add", f"{address}/{out.outside.prefixlen}", "dev", "eth0")
-        ns.ip(host, "route", "add", "default", "via", str(out.gateway_outside))
-    _http(lab, ns.name("upstream"), "upstream-http", str(out.upstream), 80, "")
+def _host(lab: Lab, role: str, bridge: str, address: ipaddress.IPv4Address, network: ipaddress.IPv4Network) -> str:
+    host = lab.ns.add(role)
+    lab.ns.connect(lab.ns.name(SWITCH), bridge, host, "eth0")
+    lab.ns.ip(host, "address", "add", f"{address}/{network.prefixlen}", "dev", "eth0")
+    return host
 
 
 def _guests(lab: Lab) -> None:
-    """One namespace per guest, its NIC with the MAC from resources.json, configured by DHCP."""
-    ns = lab.ns
-    (lab.workdir / "dhclient.conf").write_text(DHCLIENT_CONF, encoding="utf-8")
-    hook = lab.workdir / "dhclient-hook"
-    hook.write_text(DHCLIENT_HOOK, encoding="utf-8")
-    hook.chmod(0o755)
-    names = [guest.name for guest in lab_guests(lab.config)]
-    for name in names:
-        ns.add(f"g-{name}")
-        ns.connect(ns.name(SWITCH), LAB_BRIDGE, lab.guest(name), "eth0", lab.plan.guest_macs[name])
-    lab.leases = lab.request_leases(names)
+    """One namespace per guest, its NIC with the MAC from resources.json, configured from its lease."""
+    for name, guest in lab.guests.items():
+        lab.ns.add(f"g-{name}")
+        lab.ns.connect(lab.ns.name(SWITCH), LAB_BRIDGE, guest, "eth0", lab.plan.guest_macs[name])
+    lab.leases = lab.request_leases()
     for name, lease in lab.leases.items():
         if lease is not None:
             prefix = ipaddress.IPv4Network(f"0.0.0.0/{lease.mask}").prefixlen
-            ns.ip(lab.guest(name), "address", "add", f"{lease.address}/{prefix}", "dev", "eth0")
+            lab.ns.ip(lab.guest(name), "address", "add", f"{lease.address}/{prefix}", "dev", "eth0")
             if lease.routers:
-                ns.ip(lab.guest(name), "route", "add", "default", "via", lease.routers[0])
+                lab.ns.ip(lab.guest(name), "route", "add", "default", "via", lease.routers[0])
 
 
 def _services(lab: Lab) -> None:
-    """Stand-ins: the API listeners (and the VIP) on a control plane, the ingress on a worker, SSH on the router."""
-    ns, config = lab.ns, lab.config
-    control_plane = lab.guest(lab.control_plane)
+    """API listeners (and the VIP) on a control plane, the ingress on a worker, SSH on the router, the internet."""
+    config = lab.config
+    control_plane, ingress_node = lab.guest(lab.control_plane), lab.guest(lab.ingress_node)
     if config.cluster.vip is not None:
-        ns.ip(control_plane, "address", "add", f"{config.cluster.vip}/32", "dev", "eth0")
-    for port in (*MANAGEMENT_PORTS, UNLISTED_PORT):
-        _http(lab, control_plane, f"control-plane-{port}", "0.0.0.0", port, "")
-    ingress = str(config.load_balancer.ingress_address)
-    ns.ip(lab.guest(lab.ingress_node), "address", "add", f"{ingress}/32", "dev", "eth0")
-    for port in SITE_PORTS:
-        _http(lab, lab.guest(lab.ingress_node), f"ingress-{port}", ingress, port, lab.site_page)
-    _http(lab, lab.router, "router-ssh", "0.0.0.0", 22, "")
+        lab.ns.ip(control_plane, "address", "add", f"{config.cluster.vip}/32", "dev", "eth0")
+    lab.ns.ip(ingress_node, "address", "add", f"{config.load_balancer.ingress_address}/32", "dev", "eth0")
+    servers = [(control_plane, f"control-plane-{port}", port, "") for port in (*MANAGEMENT_PORTS, UNLISTED_PORT)]
+    servers += [(ingress_node, f"ingress-{port}", port, lab.site_page) for port in SITE_PORTS]
+    servers += [(lab.router, "router-ssh", 22, ""), (lab.ns.name("upstream"), "upstream-http", 80, "")]
+    for ns, label, port, page in servers:
+        lab.http_server(ns, label, port, page)
+    for ns, _, port, _ in servers:
+        lab.ns.wait_listening(ns, "tcp", "0.0.0.0", port)
 
 
-def _http(lab: Lab, ns: str, label: str, address: str, port: int, page: str) -> None:
-    root = lab.workdir / "www" / label
-    root.mkdir(parents=True)
-    if page:
-        (root / "index.html").write_text(page, encoding="utf-8")
-    command = [sys.executable, "-m", "http.server", str(port), "--bind", address, "--directory", str(root)]
-    lab.ns.spawn(ns, label, *command)
-    lab.ns.wait_listening(ns, "tcp", address, port)
+def stand_ins(config: LabConfig) -> StandIns:
+    """The outside segment from a documentation range clear of every network of the config."""
+    network = config.network
+    taken = [network.cidr, network.router.wan_address.network, config.load_balancer.pool, *network.admin_cidrs]
+    taken += [config.cluster.pod_cidr, config.cluster.service_cidr]
+    outside = next(
+        candidate
+        for candidate in map(ipaddress.IPv4Network, OUTSIDE_CANDIDATES)
+        if not any(candidate.overlaps(other) for other in taken)
+        and not any(server in candidate for server in network.upstream_dns)
+    )
+    hosts = list(outside.hosts())
+    return StandIns(outside, hosts[0], hosts[1], hosts[9], _laptop_address(config))
+
+
+def _laptop_address(config: LabConfig) -> ipaddress.IPv4Address:
+    """A free WAN address inside adminCidrs: the laptop sits next to the router, as in DESIGN §1."""
+    router = config.network.router
+    wan = router.wan_address.network
+    used = {router.wan_address.ip, router.wan_gateway, *config.network.upstream_dns}
+    for cidr in config.network.admin_cidrs:
+        if cidr.overlaps(wan):
+            for host in (cidr if cidr.subnet_of(wan) else wan).hosts():
+                if host in cidr and host not in used:
+                    return host
+    raise AssertionError(f"no adminCidrs address on the WAN subnet {wan}: this suite puts the laptop there")
+
+
+def run_printed(lab: Lab, ns: str, command: str) -> None:
+    """A command exactly as the plan prints it for the user (`sudo` is a no-op for root)."""
+    words = shlex.split(command)
+    words = words[1:] if words[:1] == ["sudo"] else words
+    result = lab.ns.run(ns, *words)
+    if result.returncode != 0:
+        raise CommandError(f"{command!r} failed in {ns}: {result.stderr.strip()}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import time
@@ -96,7 +97,10 @@ class Namespaces:
         flag = "-Hltn" if protocol == "tcp" else "-Hlun"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            listening = self.run(ns, "ss", flag, f"sport = :{port}").stdout.split()
+            # "0.0.0.0%eth1:67": bound to an interface
+            listening = {
+                re.sub(r"%[^:]*", "", word) for word in self.run(ns, "ss", flag, f"sport = :{port}").stdout.split()
+            }
             if f"{address}:{port}" in listening or f"0.0.0.0:{port}" in listening or f"*:{port}" in listening:
                 return
             time.sleep(0.05)

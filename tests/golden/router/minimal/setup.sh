@@ -8,7 +8,7 @@ trap 'rm -rf "$staging"' EXIT
 
 # Proxmox configures the interfaces; refuse to set up a router that is wired differently.
 require_address() {
-  if ! ip -4 -o addr show dev "$1" | grep -qF " $2 "; then
+  if [[ $(ip -4 -o addr show dev "$1") != *" $2 "* ]]; then
     echo "homelab: $1 does not have the address $2; check the container's network settings" >&2
     exit 1
   fi
