@@ -55,8 +55,13 @@ def _lease_problems(lab: Lab, leases: dict[str, Lease | None]) -> list[str]:
     return problems
 
 
+def _report(problems: list[str], lab: Lab) -> str:
+    return "\n".join([*problems, "--- dnsmasq log ---", lab.ns.log("dnsmasq")])
+
+
 def test_each_guest_leases_its_reserved_address(lab: Lab) -> None:
-    assert not _lease_problems(lab, lab.leases), lab.ns.log("dnsmasq")
+    problems = _lease_problems(lab, lab.leases)
+    assert not problems, _report(problems, lab)
 
 
 def test_laptop_gets_the_site_through_the_router(lab: Lab) -> None:
@@ -143,5 +148,6 @@ def test_dnsmasq_restart_keeps_every_reservation(lab: Lab) -> None:
     for guest in lab_guests(lab.config):
         assert f" {guest.mac.lower()} {guest.address} {guest.name} " in leases, f"{guest.name} not in the lease file"
     renewed = lab.request_leases()
-    assert not _lease_problems(lab, renewed), lab.ns.log("dnsmasq")
+    problems = _lease_problems(lab, renewed)
+    assert not problems, _report(problems, lab)
     assert {lease.reason for lease in renewed.values() if lease is not None} == {"REBOOT"}, "renewed, not new"
