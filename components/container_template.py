@@ -45,3 +45,48 @@ class ContainerTemplates(pulumi.ComponentResource):
             for host in hosts
         }
         self.register_outputs({"fileIds": self.file_ids})
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What differs between the lab's containers; everything else is the same for both."""
+
+    host: str
+    vm_id: int
+    description: str
+    tags: list[str]
+    cores: int
+    memory_mib: int
+    disk_gib: int
+    datastore: str
+
+
+def debian_container(
+    name: str,
+    spec: ContainerSpec,
+    *,
+    template_file_id: pulumi.Input[str],
+    network_interfaces: list[proxmoxve.ContainerLegacyNetworkInterfaceArgs],
+    initialization: proxmoxve.ContainerLegacyInitializationArgs,
+    opts: pulumi.ResourceOptions,
+) -> proxmoxve.ContainerLegacy:
+    """An unprivileged Debian container, started now and at every boot of its host."""
+    return proxmoxve.ContainerLegacy(
+        name,
+        node_name=spec.host,
+        vm_id=spec.vm_id,
+        description=spec.description,
+        tags=spec.tags,
+        unprivileged=True,
+        # Debian 12's systemd needs nesting in an unprivileged container.
+        features=proxmoxve.ContainerLegacyFeaturesArgs(nesting=True),
+        operating_system=proxmoxve.ContainerLegacyOperatingSystemArgs(template_file_id=template_file_id, type="debian"),
+        cpu=proxmoxve.ContainerLegacyCpuArgs(cores=spec.cores),
+        memory=proxmoxve.ContainerLegacyMemoryArgs(dedicated=spec.memory_mib, swap=0),
+        disk=proxmoxve.ContainerLegacyDiskArgs(datastore_id=spec.datastore, size=spec.disk_gib),
+        network_interfaces=network_interfaces,
+        initialization=initialization,
+        start_on_boot=True,
+        started=True,
+        opts=opts,
+    )

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_proxmoxve as proxmoxve
 from pulumi_command import remote
 
+from components.container_template import ContainerSpec, debian_container
 from components.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
 from components.router_files import render_router_files
 from config.guests import router_host, router_lan_mac, router_wan_mac
@@ -39,20 +40,19 @@ class Router(pulumi.ComponentResource):
         spec = config.network.router
         self.wan_address = str(spec.wan_address.ip)
         self.lan_address = str(spec.address)
-        container = proxmoxve.ContainerLegacy(
+        container = debian_container(
             f"{name}-container",
-            node_name=router_host(config),
-            vm_id=spec.vm_id,
-            description="homelab router: DHCP/DNS for the lab, NAT and firewall to the home LAN",
-            tags=["homelab", config.cluster.name, "router"],
-            unprivileged=True,
-            features=proxmoxve.ContainerLegacyFeaturesArgs(nesting=True),
-            operating_system=proxmoxve.ContainerLegacyOperatingSystemArgs(
-                template_file_id=args.template_file_id, type="debian"
+            ContainerSpec(
+                host=router_host(config),
+                vm_id=spec.vm_id,
+                description="homelab router: DHCP/DNS for the lab, NAT and firewall to the home LAN",
+                tags=["homelab", config.cluster.name, "router"],
+                cores=spec.cores,
+                memory_mib=spec.memory_mib,
+                disk_gib=spec.disk_gib,
+                datastore=config.proxmox.vm_datastore,
             ),
-            cpu=proxmoxve.ContainerLegacyCpuArgs(cores=spec.cores),
-            memory=proxmoxve.ContainerLegacyMemoryArgs(dedicated=spec.memory_mib, swap=0),
-            disk=proxmoxve.ContainerLegacyDiskArgs(datastore_id=config.proxmox.vm_datastore, size=spec.disk_gib),
+            template_file_id=args.template_file_id,
             network_interfaces=[
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
                     name="eth0", bridge=config.proxmox.wan_bridge, mac_address=router_wan_mac(config)
@@ -80,8 +80,6 @@ class Router(pulumi.ComponentResource):
                 ),
                 user_account=proxmoxve.ContainerLegacyInitializationUserAccountArgs(keys=args.public_keys),
             ),
-            start_on_boot=True,
-            started=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
         setup_script = render_router_files(config).setup_sh

@@ -10,6 +10,7 @@ import pulumi_proxmoxve as proxmoxve
 from pulumi_command import remote
 
 from components.client_tools import WRITE_SECRET_FILE, client_tools_script
+from components.container_template import ContainerSpec, debian_container
 from components.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
 from config.guests import Guest
 
@@ -39,20 +40,19 @@ class TalosClient(pulumi.ComponentResource):
         super().__init__("homelab:talos:TalosClient", name, None, opts)
         guest = args.guest
         self.address = str(guest.address)
-        container = proxmoxve.ContainerLegacy(
+        container = debian_container(
             f"{name}-container",
-            node_name=guest.proxmox_node,
-            vm_id=guest.vm_id,
-            description="homelab Talos client: talosctl and kubectl for the cluster",
-            tags=["homelab", "talos-client"],
-            unprivileged=True,
-            features=proxmoxve.ContainerLegacyFeaturesArgs(nesting=True),
-            operating_system=proxmoxve.ContainerLegacyOperatingSystemArgs(
-                template_file_id=args.template_file_id, type="debian"
+            ContainerSpec(
+                host=guest.proxmox_node,
+                vm_id=guest.vm_id,
+                description="homelab Talos client: talosctl and kubectl for the cluster",
+                tags=["homelab", "talos-client"],
+                cores=guest.cores,
+                memory_mib=guest.memory_mib,
+                disk_gib=guest.disk_gib,
+                datastore=args.datastore,
             ),
-            cpu=proxmoxve.ContainerLegacyCpuArgs(cores=guest.cores),
-            memory=proxmoxve.ContainerLegacyMemoryArgs(dedicated=guest.memory_mib, swap=0),
-            disk=proxmoxve.ContainerLegacyDiskArgs(datastore_id=args.datastore, size=guest.disk_gib),
+            template_file_id=args.template_file_id,
             network_interfaces=[
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(name="eth0", bridge=args.bridge, mac_address=guest.mac)
             ],
@@ -65,8 +65,6 @@ class TalosClient(pulumi.ComponentResource):
                 ],
                 user_account=proxmoxve.ContainerLegacyInitializationUserAccountArgs(keys=args.public_keys),
             ),
-            start_on_boot=True,
-            started=True,
             # Debian's ifupdown asks for a lease once at boot and gives up: start only once the router serves DHCP.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.router_ready]),
         )
