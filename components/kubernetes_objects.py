@@ -4,8 +4,9 @@ The built-in kinds the program creates are registered exactly as the SDK's typed
 classes (`k8s.core.v1.Namespace`, `k8s.apps.v1.Deployment`, ...) register them: the
 same type token, inputs, aliases and provider version, so the engine and the provider
 cannot tell the difference (`tests/test_kubernetes_objects.py` compares the two).
-The typed classes are not imported because `pulumi_kubernetes.core.v1` loads every
-core kind and 2.5 MB of input types on import: 0.2 s, half of `homelab plan`.
+Other kinds (CRDs) are registered as `k8s.apiextensions.CustomResource` registers them.
+The SDK's classes are not imported because `pulumi_kubernetes.core.v1` loads every core
+kind and 2.5 MB of input types on import: 0.2 s, as long as the rest of `homelab plan`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 # The SDK's own defaults for its resources (the provider version); its typed classes use the same.
 from pulumi_kubernetes import _utilities  # pyright: ignore[reportPrivateUsage]
@@ -54,27 +54,30 @@ def sdk_resource_options(opts: pulumi.ResourceOptions | None = None) -> pulumi.R
     return pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
 
 
-class BuiltInObject(pulumi.CustomResource):
-    """A built-in kind from its manifest, registered as the SDK's typed class registers it."""
+class KubernetesObject(pulumi.CustomResource):
+    """A Kubernetes object from its manifest, registered as the SDK registers its kind.
+
+    A built-in kind as its typed class (`k8s.core.v1.Namespace`, ...) does; any other kind
+    (a CRD's) as `k8s.apiextensions.CustomResource` does, under `kubernetes:<apiVersion>:<kind>`.
+    The manifest's top-level fields are the inputs.
+    """
 
     def __init__(self, name: str, manifest: Manifest, opts: pulumi.ResourceOptions | None = None) -> None:
-        kind = BUILT_IN_KINDS[(manifest["apiVersion"], manifest["kind"])]
+        api_version, kind = manifest["apiVersion"], manifest["kind"]
+        built_in = BUILT_IN_KINDS.get((api_version, kind))
         options = sdk_resource_options(opts)
-        if kind.aliases:
-            aliases: list[pulumi.Input[str | pulumi.Alias]] = [pulumi.Alias(type_=token) for token in kind.aliases]
-            options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(aliases=aliases))
-        super().__init__(kind.type_token, name, dict(manifest), options)
+        if built_in is None:
+            type_token = f"kubernetes:{api_version}:{kind}"
+        else:
+            type_token = built_in.type_token
+            if built_in.aliases:
+                aliases: list[pulumi.Input[str | pulumi.Alias]] = [
+                    pulumi.Alias(type_=alias) for alias in built_in.aliases
+                ]
+                options = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(aliases=aliases))
+        super().__init__(type_token, name, dict(manifest), options)
 
 
 def create_object(name: str, manifest: Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """A built-in kind as its typed resource, a CustomResource for everything else (CRDs)."""
-    if (manifest["apiVersion"], manifest["kind"]) in BUILT_IN_KINDS:
-        return BuiltInObject(name, manifest, opts)
-    return k8s.apiextensions.CustomResource(
-        name,
-        api_version=manifest["apiVersion"],
-        kind=manifest["kind"],
-        metadata=manifest["metadata"],
-        spec=manifest.get("spec"),
-        opts=opts,
-    )
+    """The manifest as a Kubernetes resource (built-in kind or CRD)."""
+    return KubernetesObject(name, manifest, opts)

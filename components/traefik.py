@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.helm_release import helm_release
+from components.helm_release import HelmRelease, helm_release
 from components.helm_values import TRAEFIK_CHART, traefik_values
 from config.models import LabConfig
 
@@ -24,7 +24,7 @@ class TraefikArgs:
 class Traefik(pulumi.ComponentResource):
     ingress_address: str
     ingress_class: str
-    release: k8s.helm.v3.Release
+    release: HelmRelease
 
     def __init__(self, name: str, args: TraefikArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:kubernetes:Traefik", name, None, opts)

@@ -24,7 +24,11 @@ NAMESPACE = "homelab"
 SECRET_PLACEHOLDER = "[secret]"
 
 
-class _StackFileLoader(yaml.SafeLoader):
+# libyaml's parser when present: the pure-Python one costs more than the rest of loading.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StackFileLoader(_SafeLoader):
     """YAML as Pulumi's CLI (Go yaml.v2) reads a stack file: no YAML 1.1 base-60 integers.
 
     PyYAML reads an unquoted `52:54:00:12:34:56` as the integer 41135085296;
@@ -35,7 +39,7 @@ class _StackFileLoader(yaml.SafeLoader):
 _INT = "tag:yaml.org,2002:int"
 _StackFileLoader.yaml_implicit_resolvers = {
     first: [(tag, pattern) for tag, pattern in resolvers if tag != _INT]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 _StackFileLoader.add_implicit_resolver(
     _INT,

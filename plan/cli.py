@@ -7,8 +7,12 @@ Exit 0 on success, 2 on invalid config (one line per problem on stderr).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
+from typing import NoReturn
+
+from plan.gc_pause import gc_paused
 
 EXIT_INVALID_CONFIG = 2
 
@@ -26,7 +30,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`homelab` as a function (for tests and other callers): the exit code."""
     args = _parser().parse_args(argv)
+    with gc_paused():
+        return _plan(args)
+
+
+def run() -> NoReturn:
+    """The `homelab` command: `main`, then exit.
+
+    The collector stays off to the end, and what the plan allocated is frozen: the process
+    frees it on exit, and the interpreter's final collection need not walk it (about 0.1 s
+    of the example stack's 0.5 s).
+    """
+    gc.disable()
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
+def _plan(args: argparse.Namespace) -> int:
     from config.loading import ConfigError, apply_stack_file, load_lab_config
 
     stack_file: Path = args.config_file or Path(f"Pulumi.{args.stack}.yaml")
@@ -52,4 +75,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 
 # The SDK has no public way to run its event loop from a monitor call; MockMonitor itself uses these.
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await  # pyright: ignore[reportPrivateUsage]
@@ -49,7 +50,16 @@ class InvokeRecord:
     secret_args: list[str]
     key_paths: list[str]
     """Every key path of the args as sent, secrets included (keys only, no values)."""
-    result: dict[str, Any] = field(default_factory=dict)
+    returned: Any = None
+    """The response's `return` struct, as the program receives it."""
+
+    @functools.cached_property
+    def result(self) -> dict[str, Any]:
+        """What the invoke returned, redacted; deserialised when first asked for (rarely needed)."""
+        if self.returned is None:
+            return {}
+        value, _ = redact(rpc.deserialize_properties(self.returned))
+        return value
 
 
 class RecordingMonitor(MockMonitor):
@@ -61,35 +71,36 @@ class RecordingMonitor(MockMonitor):
         self.invokes: list[InvokeRecord] = []
 
     def RegisterResource(self, request: Any) -> Any:
-        if request.type != "pulumi:pulumi:Stack":
-            urn = self.make_urn(request.parent, request.type, request.name)
-            inputs, secret_paths = redact(rpc.deserialize_properties(request.object, keep_unknowns=True))
-            dependencies = {*request.dependencies}
-            for property_dependencies in request.propertyDependencies.values():
-                dependencies.update(property_dependencies.urns)
-            self.registrations[urn] = Registration(
-                urn=urn,
-                type=request.type,
-                name=request.name,
-                parent=request.parent,
-                provider=_provider_urn(request.provider),
-                custom=bool(request.custom),
-                dependencies=sorted(dependencies - {request.parent}),
-                inputs=inputs,
-                secret_inputs=secret_paths,
-            )
-        return self._register(request)
-
-    def _register(self, request: Any) -> Any:
-        """MockMonitor.RegisterResource, plus the engine's `additional_secret_outputs`."""
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()
+        # Deserialised once, for the record and for the mocks (which never see unknowns outside a preview).
+        raw = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        inputs, secret_paths = redact(raw)
+        dependencies = {*request.dependencies}
+        for property_dependencies in request.propertyDependencies.values():
+            dependencies.update(property_dependencies.urns)
+        self.registrations[urn] = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            provider=_provider_urn(request.provider),
+            custom=bool(request.custom),
+            dependencies=sorted(dependencies - {request.parent}),
+            inputs=inputs,
+            secret_inputs=secret_paths,
+        )
+        mock_inputs = rpc.deserialize_properties(request.object) if _has_unknowns(raw) else raw
+        return self._register(request, urn, mock_inputs)
+
+    def _register(self, request: Any, urn: str, inputs: dict[str, Any]) -> Any:
+        """MockMonitor.RegisterResource, plus the engine's `additional_secret_outputs`."""
         resource_args = MockResourceArgs(
             typ=request.type,
             name=request.name,
-            inputs=rpc.deserialize_properties(request.object),
+            inputs=inputs,
             provider=request.provider,
             resource_id=request.importId,
             custom=request.custom or False,
@@ -98,22 +109,57 @@ class RecordingMonitor(MockMonitor):
         secret_outputs = set(request.additionalSecretOutputs)
         state = {key: rpc.wrap_rpc_secret(value) if key in secret_outputs else value for key, value in state.items()}
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
-        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=obj_proto)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=_serialized(state))
 
     def Invoke(self, request: Any) -> Any:
+        """MockMonitor.Invoke, recording the call; the args are deserialised once, as for resources."""
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        _ensure_event_loop()
         raw = rpc.deserialize_properties(request.args, keep_unknowns=True)
         args, secret_paths = redact(raw)
         record = InvokeRecord(token=request.tok, args=args, secret_args=secret_paths, key_paths=key_paths(raw))
         self.invokes.append(record)
-        response = super().Invoke(request)
-        record.result, _ = redact(rpc.deserialize_properties(response.__getattribute__("return")))
-        return response
+        mock_args = rpc.deserialize_properties(request.args) if _has_unknowns(raw) else raw
+        answer = self.mocks.call(MockCallArgs(token=request.tok, args=mock_args, provider=request.provider))
+        result, failures = (answer, None) if isinstance(answer, dict) else answer
+        ret_proto = _serialized(result)
+        record.returned = ret_proto
+        return resource_pb2.ResourceInvokeResponse(
+            failures=[provider_pb2.CheckFailure(property=prop, reason=reason) for prop, reason in failures or []],
+            **{"return": ret_proto},
+        )
+
+
+def _serialized(values: dict[str, Any]) -> Any:
+    """`rpc.serialize_properties`, without running an event loop when nothing needs waiting for.
+
+    The mocks' plain values (no outputs, no resource references) serialise in the
+    coroutine's first step; anything else takes the event loop, as MockMonitor does.
+    """
+    step = rpc.serialize_properties(values, {})
+    try:
+        step.send(None)
+    except StopIteration as finished:
+        return finished.value
+    step.close()
+    return _sync_await(rpc.serialize_properties(values, {}))
 
 
 def _provider_urn(reference: str) -> str:
     """Provider references are `<urn>::<id>`; the URN alone identifies the provider."""
     return reference.rsplit("::", 1)[0] if reference else ""
+
+
+def _has_unknowns(value: Any) -> bool:
+    """Whether a deserialised value holds an unknown (only a preview sends them)."""
+    if value is rpc.UNKNOWN or value == rpc.UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_has_unknowns(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_unknowns(item) for item in value)
+    return False
 
 
 def redact(value: Any, path: str = "") -> tuple[Any, list[str]]:

@@ -15,6 +15,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
 from config.models import LabConfig
+from plan.gc_pause import gc_paused
 from plan.mocks import LabMocks
 from plan.monitor import SECRET, InvokeRecord, RecordingMonitor, Registration, redact
 
@@ -46,8 +47,9 @@ def run_plan(config: LabConfig, stack: str = "dev") -> PlanResult:
         exported.update(stack_outputs(build(config)))
         await _settle()
 
-    _sync_await(run_pulumi_func(program))
-    outputs, secret_outputs = _resolve(exported)
+    with gc_paused():
+        _sync_await(run_pulumi_func(program))
+        outputs, secret_outputs = _resolve(exported)
     return PlanResult(
         config=config,
         stack=stack,
@@ -65,8 +67,15 @@ async def _settle() -> None:
     to finish, then again for the rest: quadratic, most of a plan's run time. Waiting for
     all of them at once leaves it nothing to wait for; it still re-raises any failure.
     """
-    while pending := [task for task in SETTINGS.outputs if not task.done()]:
+    while pending := [task for task in _tracked_outputs() if not task.done()]:
         await asyncio.wait(pending)
+
+
+def _tracked_outputs() -> set[asyncio.Task[Any]]:
+    """The tasks of the outputs the SDK tracks until they resolve (what its final wait waits for)."""
+    # A context-variable property the type checker cannot see through.
+    outputs: set[asyncio.Task[Any]] = SETTINGS.outputs  # pyright: ignore[reportAttributeAccessIssue]
+    return outputs
 
 
 def _resolve(exported: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
