@@ -15,7 +15,7 @@ from plan.run import PlanResult, run_plan
 REPO = Path(__file__).resolve().parent.parent
 VALID = REPO / "tests" / "fixtures" / "valid"
 STACKS = {
-    "example": REPO / "Pulumi.dev.yaml",
+    "dev": REPO / "Pulumi.dev.yaml",
     "ha": VALID / "ha-two-hosts.yaml",
     "minimal": VALID / "minimal.yaml",
 }

@@ -35,7 +35,7 @@ def scaled_plan() -> PlanResult:
 
 
 def plans() -> dict[str, PlanResult]:
-    return {"example": stack_plan("example"), "scaled": scaled_plan()}
+    return {"example": stack_plan("dev"), "scaled": scaled_plan()}
 
 
 def waits_for(plan: PlanResult, registration: Registration) -> set[str]:

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import stack_plan
 from tests.plan_queries import APPLY, BOOTSTRAP, CONTAINER, KUBECONFIG, VM, named, upstream
 
-STACKS = ["example", "ha", "minimal"]
+STACKS = ["dev", "ha", "minimal"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import astuple
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,11 @@ from components.helm_values import (
     metallb_values,
     traefik_values,
 )
-from config.loading import load_stack_file
 from config.models import LabConfig
+from tests.conftest import STACKS, stack_config
 from tests.schemas import require_schemas
 
 REPO = Path(__file__).resolve().parent.parent
-STACKS = {
-    "dev": REPO / "Pulumi.dev.yaml",
-    "ha": REPO / "tests/fixtures/valid/ha-two-hosts.yaml",
-    "minimal": REPO / "tests/fixtures/valid/minimal.yaml",
-}
 Values = dict[str, Any]
 RELEASES: dict[str, tuple[HelmChart, Callable[[LabConfig], Values]]] = {
     "metallb": (METALLB_CHART, metallb_values),
@@ -53,11 +47,6 @@ _DRAFTS: dict[str, type[Validator]] = {
     "json-schema.org/draft/2019-09/schema": Draft201909Validator,
     "json-schema.org/draft/2020-12/schema": Draft202012Validator,
 }
-
-
-@cache
-def _config(stack: str) -> LabConfig:
-    return load_stack_file(STACKS[stack])
 
 
 def _without_workers(config: LabConfig) -> LabConfig:
@@ -130,7 +119,7 @@ def _has_path(values: Values, path: tuple[str, ...]) -> bool:
 @pytest.mark.parametrize("release", sorted(RELEASES))
 def test_values_pass_the_chart_schema_merged_over_the_defaults(release: str, stack: str) -> None:
     chart, render = RELEASES[release]
-    assert _errors(chart, render(_config(stack))) == []
+    assert _errors(chart, render(stack_config(stack))) == []
 
 
 @pytest.mark.schemas
@@ -139,7 +128,7 @@ def test_every_key_is_one_the_chart_defines(release: str) -> None:
     """The schemas leave some maps open; a misspelt key there would be silently ignored by the chart."""
     chart, render = RELEASES[release]
     defaults = _defaults(chart)
-    unknown = [".".join(path) for path in _key_paths(render(_config("dev"))) if not _has_path(defaults, path)]
+    unknown = [".".join(path) for path in _key_paths(render(stack_config("dev"))) if not _has_path(defaults, path)]
     assert unknown == []
 
 
@@ -155,7 +144,7 @@ def test_every_key_is_one_the_chart_defines(release: str) -> None:
 )
 def test_the_schema_check_rejects_bad_values(release: str, bad: Values) -> None:
     chart, render = RELEASES[release]
-    assert _errors(chart, helm_merge(render(_config("dev")), bad)) != []
+    assert _errors(chart, helm_merge(render(stack_config("dev")), bad)) != []
 
 
 @pytest.mark.schemas
@@ -187,21 +176,21 @@ def test_chart_coordinates_are_pinned(chart: HelmChart, coordinates: tuple[str, 
 
 @pytest.mark.parametrize(("stack", "address"), [("dev", "10.10.10.10"), ("ha", "10.88.8.5")])
 def test_traefik_service_is_pinned_to_the_ingress_address(stack: str, address: str) -> None:
-    service = traefik_values(_config(stack))["service"]
+    service = traefik_values(stack_config(stack))["service"]
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["annotations"] == {LOAD_BALANCER_IPS_ANNOTATION: address}
     assert LOAD_BALANCER_IPS_ANNOTATION == "metallb.io/loadBalancerIPs"
 
 
 def test_traefik_is_the_default_ingress_class_and_reads_ingresses() -> None:
-    values = traefik_values(_config("dev"))
+    values = traefik_values(stack_config("dev"))
     assert TRAEFIK_CHART.release_name == INGRESS_CLASS == "traefik"
     assert values["ingressClass"] == {"enabled": True, "isDefaultClass": True, "name": "traefik"}
     assert values["providers"]["kubernetesIngress"]["enabled"] is True
 
 
 def test_traefik_exposes_web_and_websecure_with_tls() -> None:
-    ports = traefik_values(_config("dev"))["ports"]
+    ports = traefik_values(stack_config("dev"))["ports"]
     assert sorted(ports) == ["web", "websecure"]
     assert ports["web"]["exposedPort"] == 80
     assert ports["websecure"]["exposedPort"] == 443
@@ -212,22 +201,22 @@ def test_traefik_exposes_web_and_websecure_with_tls() -> None:
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_metallb_runs_the_native_l2_speaker_only(stack: str) -> None:
-    values = metallb_values(_config(stack))
+    values = metallb_values(stack_config(stack))
     assert values["speaker"]["frr"] == {"enabled": False}
     assert values["frrk8s"] == {"enabled": False}
 
 
 def test_metallb_announces_from_control_planes_only_without_workers() -> None:
-    assert metallb_values(_config("dev"))["speaker"]["ignoreExcludeLB"] is False
-    assert metallb_values(_config("ha"))["speaker"]["ignoreExcludeLB"] is False
-    assert metallb_values(_config("minimal"))["speaker"]["ignoreExcludeLB"] is True
-    assert metallb_values(_without_workers(_config("dev")))["speaker"]["ignoreExcludeLB"] is True
+    assert metallb_values(stack_config("dev"))["speaker"]["ignoreExcludeLB"] is False
+    assert metallb_values(stack_config("ha"))["speaker"]["ignoreExcludeLB"] is False
+    assert metallb_values(stack_config("minimal"))["speaker"]["ignoreExcludeLB"] is True
+    assert metallb_values(_without_workers(stack_config("dev")))["speaker"]["ignoreExcludeLB"] is True
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 @pytest.mark.parametrize("release", sorted(RELEASES))
 def test_values_are_deterministic_plain_data(release: str, stack: str) -> None:
     render = RELEASES[release][1]
-    first, second = render(_config(stack)), render(_config(stack))
+    first, second = render(stack_config(stack)), render(stack_config(stack))
     assert yaml.safe_dump(first, sort_keys=False) == yaml.safe_dump(second, sort_keys=False)
     assert json.loads(json.dumps(first)) == first

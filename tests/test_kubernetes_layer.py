@@ -10,7 +10,7 @@ from plan.write import plan_files
 from tests.conftest import stack_config, stack_plan
 from tests.plan_queries import K8S_PROVIDER, KUBECONFIG, RELEASE, dig, named, upstream
 
-STACKS = ["example", "ha", "minimal"]
+STACKS = ["dev", "ha", "minimal"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -60,7 +60,7 @@ def test_site_workload_needs_only_the_provider(stack: str) -> None:
         assert named(plan, "kubernetes").urn in waits_for
 
 
-@pytest.mark.parametrize("stack", ["example", "ha"])
+@pytest.mark.parametrize("stack", ["dev", "ha"])
 def test_plan_files_carry_the_request_path(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     files = plan_files(plan)
@@ -92,6 +92,6 @@ def test_plan_files_carry_the_request_path(stack: str) -> None:
 
 
 def test_example_outputs_match_design() -> None:
-    outputs = stack_plan("example").outputs
+    outputs = stack_plan("dev").outputs
     assert outputs["hostsLine"] == "10.10.10.10 www.example.com"
     assert outputs["url"] == "http://www.example.com"

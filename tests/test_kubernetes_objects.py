@@ -66,7 +66,7 @@ def _comparable(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _manifests() -> list[Manifest]:
-    config = stack_config("example")
+    config = stack_config("dev")
     return [
         metallb_namespace(),
         ip_address_pool(config),
@@ -125,7 +125,7 @@ def test_every_built_in_kind_is_compared() -> None:
 
 
 def test_objects_and_releases_are_registered_as_the_sdk_registers_them() -> None:
-    config = stack_config("example")
+    config = stack_config("dev")
     releases = [(METALLB_CHART, metallb_values(config), False), (TRAEFIK_CHART, traefik_values(config), True)]
 
     def program(typed: bool) -> None:

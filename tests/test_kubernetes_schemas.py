@@ -38,16 +38,11 @@ from components.site_manifests import (
     site_page,
     site_service,
 )
-from config.loading import load_stack_file
 from config.models import LabConfig
+from tests.conftest import STACKS, stack_config
 from tests.schemas import require_schemas
 
 REPO = Path(__file__).resolve().parent.parent
-STACKS = {
-    "dev": REPO / "Pulumi.dev.yaml",
-    "ha": REPO / "tests/fixtures/valid/ha-two-hosts.yaml",
-    "minimal": REPO / "tests/fixtures/valid/minimal.yaml",
-}
 Manifest = dict[str, Any]
 Render = Callable[[LabConfig], Manifest]
 
@@ -66,11 +61,6 @@ CUSTOM: dict[str, tuple[Render, str]] = {
 ALL: dict[str, Render] = {**BUILT_IN, **{name: render for name, (render, _) in CUSTOM.items()}}
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-@cache
-def _config(stack: str) -> LabConfig:
-    return load_stack_file(STACKS[stack])
 
 
 def _minor(version: str) -> tuple[int, int]:
@@ -138,7 +128,7 @@ def _object_meta_problems(manifest: Manifest) -> list[str]:
 @pytest.mark.parametrize("stack", sorted(STACKS))
 @pytest.mark.parametrize("name", sorted(BUILT_IN))
 def test_object_passes_the_official_schema_strictly(name: str, stack: str) -> None:
-    config = _config(stack)
+    config = stack_config(stack)
     version = schema_version(config.cluster.kubernetes_version)
     # Exactly the cluster's minor (1.36 for the stacks here): no fallback taken.
     assert version == "{}.{}".format(*_minor(config.cluster.kubernetes_version))
@@ -150,7 +140,7 @@ def test_object_passes_the_official_schema_strictly(name: str, stack: str) -> No
 @pytest.mark.parametrize("name", sorted(CUSTOM))
 def test_metallb_resource_passes_its_crd_closed(name: str, stack: str) -> None:
     render, crd_file = CUSTOM[name]
-    manifest = render(_config(stack))
+    manifest = render(stack_config(stack))
     assert _crd_errors(crd_file, manifest) == []
     assert _object_meta_problems(manifest) == []
 
@@ -159,7 +149,7 @@ def test_metallb_resource_passes_its_crd_closed(name: str, stack: str) -> None:
 @pytest.mark.parametrize("name", sorted(CUSTOM))
 def test_crd_check_refuses_unknown_and_mistyped_fields(name: str) -> None:
     render, crd_file = CUSTOM[name]
-    manifest = render(_config("dev"))
+    manifest = render(stack_config("dev"))
     typo = copy.deepcopy(manifest)
     typo["spec"]["adresses"] = ["10.0.0.0/24"]
     mistyped = copy.deepcopy(manifest)
@@ -170,7 +160,7 @@ def test_crd_check_refuses_unknown_and_mistyped_fields(name: str) -> None:
 
 @pytest.mark.schemas
 def test_strict_official_schema_refuses_unknown_fields() -> None:
-    deployment = site_deployment(_config("dev"))
+    deployment = site_deployment(stack_config("dev"))
     deployment["spec"]["template"]["spec"]["containers"][0]["readinessProb"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, "1.36", strict=True)
@@ -194,17 +184,17 @@ def test_metallb_namespace_is_privileged() -> None:
 
 @pytest.mark.parametrize(("stack", "pool"), [("dev", "10.10.10.0/24"), ("ha", "10.88.8.0/28")])
 def test_pool_carries_the_configured_range(stack: str, pool: str) -> None:
-    manifest = ip_address_pool(_config(stack))
+    manifest = ip_address_pool(stack_config(stack))
     assert manifest["apiVersion"] == "metallb.io/v1beta1"
     assert manifest["metadata"]["namespace"] == "metallb-system"
     assert manifest["spec"] == {"addresses": [pool]}
 
 
 def test_l2_advertisement_announces_the_pool() -> None:
-    advertisement = l2_advertisement(_config("dev"))
+    advertisement = l2_advertisement(stack_config("dev"))
     assert advertisement["metadata"]["namespace"] == "metallb-system"
-    assert advertisement["spec"] == {"ipAddressPools": [ip_address_pool(_config("dev"))["metadata"]["name"]]}
-    assert ip_address_pool(_config("ha"))["metadata"]["name"] == POOL_NAME
+    assert advertisement["spec"] == {"ipAddressPools": [ip_address_pool(stack_config("dev"))["metadata"]["name"]]}
+    assert ip_address_pool(stack_config("ha"))["metadata"]["name"] == POOL_NAME
 
 
 # --- content: the example site -----------------------------------------------------------------
@@ -212,7 +202,7 @@ def test_l2_advertisement_announces_the_pool() -> None:
 
 @pytest.mark.parametrize(("stack", "host"), [("dev", "www.example.com"), ("ha", "site.lab.test")])
 def test_ingress_routes_the_host_to_the_service_on_both_entry_points(stack: str, host: str) -> None:
-    ingress = site_ingress(_config(stack))
+    ingress = site_ingress(stack_config(stack))
     assert ingress["metadata"]["namespace"] == SITE_NAMESPACE
     assert ingress["metadata"]["annotations"] == {"traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure"}
     spec = ingress["spec"]
@@ -226,30 +216,30 @@ def test_ingress_routes_the_host_to_the_service_on_both_entry_points(stack: str,
 
 def test_ingress_leaves_tls_to_the_websecure_entry_point() -> None:
     """`router.tls: "true"` would make Traefik ignore plain HTTP on web, and http://<host> would 404."""
-    annotations = site_ingress(_config("dev"))["metadata"]["annotations"]
+    annotations = site_ingress(stack_config("dev"))["metadata"]["annotations"]
     assert "traefik.ingress.kubernetes.io/router.tls" not in annotations
-    assert "tls" not in site_ingress(_config("dev"))["spec"]
+    assert "tls" not in site_ingress(stack_config("dev"))["spec"]
 
 
 def test_service_forwards_port_80_to_the_nginx_port() -> None:
-    service = site_service(_config("dev"))
-    container = site_deployment(_config("dev"))["spec"]["template"]["spec"]["containers"][0]
+    service = site_service(stack_config("dev"))
+    container = site_deployment(stack_config("dev"))["spec"]["template"]["spec"]["containers"][0]
     assert service["metadata"]["name"] == SERVICE_NAME == "example-service"
     (port,) = service["spec"]["ports"]
     assert port["port"] == 80
     (named,) = [p for p in container["ports"] if p["name"] == port["targetPort"]]
     assert named["containerPort"] == CONTAINER_PORT == 8080
-    template_labels = site_deployment(_config("dev"))["spec"]["template"]["metadata"]["labels"]
+    template_labels = site_deployment(stack_config("dev"))["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= template_labels.items()
 
 
 @pytest.mark.parametrize(("stack", "replicas"), [("dev", 2), ("ha", 3), ("minimal", 2)])
 def test_deployment_replicas_follow_the_config(stack: str, replicas: int) -> None:
-    assert site_deployment(_config(stack))["spec"]["replicas"] == replicas
+    assert site_deployment(stack_config(stack))["spec"]["replicas"] == replicas
 
 
 def test_deployment_runs_the_pinned_image_ready_and_bounded() -> None:
-    deployment = site_deployment(_config("dev"))
+    deployment = site_deployment(stack_config("dev"))
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -262,7 +252,7 @@ def test_deployment_runs_the_pinned_image_ready_and_bounded() -> None:
 
 
 def test_pod_meets_pod_security_restricted() -> None:
-    pod = site_deployment(_config("dev"))["spec"]["template"]["spec"]
+    pod = site_deployment(stack_config("dev"))["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] != 0
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -278,7 +268,7 @@ def test_pod_meets_pod_security_restricted() -> None:
 
 
 def test_site_namespace_enforces_restricted() -> None:
-    namespace = site_namespace(_config("dev"))
+    namespace = site_namespace(stack_config("dev"))
     assert namespace["metadata"]["name"] == SITE_NAMESPACE
     for mode in ("enforce", "audit", "warn"):
         assert namespace["metadata"]["labels"][f"pod-security.kubernetes.io/{mode}"] == "restricted"
@@ -286,10 +276,10 @@ def test_site_namespace_enforces_restricted() -> None:
 
 @pytest.mark.parametrize(("stack", "host"), [("dev", "www.example.com"), ("ha", "site.lab.test")])
 def test_page_names_the_host_and_is_served_by_nginx(stack: str, host: str) -> None:
-    page = site_page(_config(stack))
+    page = site_page(stack_config(stack))
     assert page["metadata"]["name"] == PAGE_NAME
     assert f"<h1>{host}</h1>" in page["data"]["index.html"]
-    pod = site_deployment(_config(stack))["spec"]["template"]["spec"]
+    pod = site_deployment(stack_config(stack))["spec"]["template"]["spec"]
     (volume,) = [v for v in pod["volumes"] if v.get("configMap", {}).get("name") == PAGE_NAME]
     (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume["name"]]
     assert mount["mountPath"] == HTML_DIR == "/usr/share/nginx/html"
@@ -297,7 +287,7 @@ def test_page_names_the_host_and_is_served_by_nginx(stack: str, host: str) -> No
 
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_manifests_are_complete(name: str) -> None:
-    manifest = ALL[name](_config("dev"))
+    manifest = ALL[name](stack_config("dev"))
     assert {"apiVersion", "kind", "metadata"} <= set(manifest)
     assert manifest["metadata"]["name"]
     assert manifest["metadata"]["labels"]["app.kubernetes.io/part-of"] == "homelab"
@@ -308,6 +298,6 @@ def test_manifests_are_complete(name: str) -> None:
 @pytest.mark.parametrize("stack", sorted(STACKS))
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_manifests_are_deterministic(name: str, stack: str) -> None:
-    first, second = ALL[name](_config(stack)), ALL[name](_config(stack))
+    first, second = ALL[name](stack_config(stack)), ALL[name](stack_config(stack))
     assert json.dumps(first) == json.dumps(second)
     assert yaml.safe_load(yaml.safe_dump(first)) == first

@@ -39,7 +39,7 @@ def example_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_example_plan_writes_every_contract_file(example_out: Path) -> None:
-    config = stack_config("example")
+    config = stack_config("dev")
     expected = {
         "resources.json",
         "graph.mmd",

@@ -24,7 +24,7 @@ from tests.plan_queries import (
     upstream,
 )
 
-STACKS = ["example", "ha", "minimal"]
+STACKS = ["dev", "ha", "minimal"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -39,7 +39,7 @@ def test_one_lab_bridge_per_host_that_carries_a_guest(stack: str) -> None:
 
 
 def test_example_stack_has_the_seed_topology() -> None:
-    plan = stack_plan("example")
+    plan = stack_plan("dev")
     vms = plan.by_type(VM)
     assert [(v.inputs["name"], v.inputs["vmId"]) for v in vms] == [
         ("cp-1", 201),
@@ -140,7 +140,7 @@ def test_router_configuration_is_pushed_with_a_content_trigger(stack: str) -> No
 
 
 def test_router_trigger_changes_only_with_the_rendered_files() -> None:
-    config = stack_config("example")
+    config = stack_config("dev")
     same = render_router_files(config).setup_sh
     other = config.model_copy(
         update={"network": config.network.model_copy(update={"upstream_dns": config.network.upstream_dns[:1]})}
@@ -180,7 +180,7 @@ def test_both_containers_authorise_the_management_key_and_the_users_keys(stack: 
 
 
 def test_schematic_carries_the_guest_agent() -> None:
-    (schematic,) = stack_plan("example").by_type(SCHEMATIC)
+    (schematic,) = stack_plan("dev").by_type(SCHEMATIC)
     assert "siderolabs/qemu-guest-agent" in schematic.inputs["schematic"]
 
 

@@ -29,26 +29,17 @@ from components.router_files import (
 from config.guests import lab_guests
 from config.loading import load_stack_file, parse_lab_config
 from config.models import LabConfig
+from tests.conftest import STACKS, stack_config
 from tests.network.tools import require_root, require_tools
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests/golden/router"
-STACKS = {
-    "dev": REPO / "Pulumi.dev.yaml",
-    "ha-two-hosts": REPO / "tests/fixtures/valid/ha-two-hosts.yaml",
-    "minimal": REPO / "tests/fixtures/valid/minimal.yaml",
-}
 FILE_NAMES = ("dnsmasq.conf", "nftables.nft", "network.json", "setup.sh")
 
 
 @cache
-def _config(stack: str) -> LabConfig:
-    return load_stack_file(STACKS[stack])
-
-
-@cache
 def _files(stack: str) -> RouterFiles:
-    return render_router_files(_config(stack))
+    return render_router_files(stack_config(stack))
 
 
 def _with_dynamic_range() -> LabConfig:
@@ -80,8 +71,8 @@ def test_matches_golden_file(stack: str, name: str) -> None:
 
 
 def test_same_input_same_bytes() -> None:
-    first = render_router_files(load_stack_file(STACKS["ha-two-hosts"]))
-    second = render_router_files(load_stack_file(STACKS["ha-two-hosts"]))
+    first = render_router_files(load_stack_file(STACKS["ha"]))
+    second = render_router_files(load_stack_file(STACKS["ha"]))
     assert first.as_files() == second.as_files()
     assert list(first.as_files()) == list(FILE_NAMES)
 
@@ -92,7 +83,7 @@ def test_same_input_same_bytes() -> None:
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_one_reservation_per_guest(stack: str) -> None:
     hosts = [line.split(",") for line in _lines(_files(stack).dnsmasq_conf, "dhcp-host=")]
-    guests = lab_guests(_config(stack))
+    guests = lab_guests(stack_config(stack))
     assert sorted(hosts) == sorted([guest.mac, str(guest.address), guest.name] for guest in guests)
     for guest in guests:
         assert sum(guest.mac in host for host in hosts) == 1, f"{guest.name}: not exactly one dhcp-host line"
@@ -108,7 +99,7 @@ def test_dhcp_and_dns_only_on_the_lab_interface(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_router_is_gateway_and_dns_and_forwards_upstream(stack: str) -> None:
-    config = _config(stack)
+    config = stack_config(stack)
     conf = _files(stack).dnsmasq_conf
     router = str(config.network.router.address)
     assert _lines(conf, "dhcp-option=") == [f"option:router,{router}", f"option:dns-server,{router}"]
@@ -120,7 +111,7 @@ def test_router_is_gateway_and_dns_and_forwards_upstream(stack: str) -> None:
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_static_range_only_by_default(stack: str) -> None:
-    lan = _config(stack).network.cidr
+    lan = stack_config(stack).network.cidr
     assert _lines(_files(stack).dnsmasq_conf, "dhcp-range=") == [f"{lan.network_address},static,{lan.netmask},12h"]
 
 
@@ -167,7 +158,7 @@ def _rule(ruleset: str, *parts: str) -> list[str]:
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_firewall_rules(stack: str) -> None:
-    config = _config(stack)
+    config = stack_config(stack)
     nft = _files(stack).nftables_nft
     admin = "{ " + ", ".join(str(cidr) for cidr in config.network.admin_cidrs) + " }"
     lab, pool = config.network.cidr, config.load_balancer.pool
@@ -187,7 +178,7 @@ def test_firewall_rules(stack: str) -> None:
 
 
 def test_overlapping_admin_cidrs_are_collapsed() -> None:
-    base = _config("dev")
+    base = stack_config("dev")
     wider = ipaddress.IPv4Network(base.network.admin_cidrs[0]).supernet(new_prefix=16)
     config = base.model_copy(
         update={"network": base.network.model_copy(update={"admin_cidrs": [*base.network.admin_cidrs, wider]})}
@@ -225,7 +216,7 @@ def test_nft_accepts_the_ruleset(stack: str, netns: str, tmp_path: Path) -> None
 def test_loading_the_ruleset_twice_gives_the_same_ruleset(netns: str, tmp_path: Path) -> None:
     require_tools("nft")
     ruleset = tmp_path / "nftables.nft"
-    ruleset.write_text(_files("ha-two-hosts").nftables_nft, encoding="utf-8")
+    ruleset.write_text(_files("ha").nftables_nft, encoding="utf-8")
     listings: list[str] = []
     for _ in range(2):
         loaded = _nft(netns, "-f", str(ruleset))
@@ -240,7 +231,7 @@ def test_loading_the_ruleset_twice_gives_the_same_ruleset(netns: str, tmp_path: 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_network_json(stack: str) -> None:
-    config = _config(stack)
+    config = stack_config(stack)
     router = config.network.router
     text = _files(stack).network_json
     expected = {
@@ -354,7 +345,7 @@ def _read(path: Path) -> str:
 
 
 def test_setup_sh_installs_the_files_and_configures_the_router(sandbox: Path) -> None:
-    files, config = _files("dev"), _config("dev")
+    files, config = _files("dev"), stack_config("dev")
     etc = sandbox / "upper"
     installed = {
         DNSMASQ_PATH: files.dnsmasq_conf,

@@ -25,7 +25,7 @@ from tests.plan_queries import (
     named,
 )
 
-STACKS = ["example", "ha", "minimal"]
+STACKS = ["dev", "ha", "minimal"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -120,7 +120,7 @@ def test_ha_stack_puts_the_vip_on_control_planes_only_and_uses_it_as_endpoint() 
 
 
 def test_single_control_plane_endpoint_is_the_control_plane() -> None:
-    config, plan = stack_config("example"), stack_plan("example")
+    config, plan = stack_config("dev"), stack_plan("dev")
     first = str(config.cluster.control_planes[0].address)
     for record in invokes(plan, MACHINE_CONFIG_INVOKE):
         assert record.args["clusterEndpoint"] == f"https://{first}:6443"

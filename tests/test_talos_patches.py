@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +13,25 @@ from jsonschema import Draft202012Validator
 from components.talos_patches import LAB_LINK_ALIAS, cluster_endpoint, node_patches, patches_document
 from config.guests import Guest, Role, client_guest, talos_nodes
 from config.loading import load_stack_file
-from config.models import LabConfig
+from tests.conftest import STACKS, stack_config
 from tests.schemas import require_schemas
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO / "Pulumi.dev.yaml"
 HA = REPO / "tests/fixtures/valid/ha-two-hosts.yaml"
 MINIMAL = REPO / "tests/fixtures/valid/minimal.yaml"
-STACKS = {"dev": DEV, "ha": HA, "minimal": MINIMAL}
 IMAGE = "factory.talos.dev/installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.13.9"
 TALOS_SCHEMA = "talos-1.13.9.config.schema.json"
 
 Document = dict[str, Any]
 
 
-@cache
-def _config(stack: str) -> LabConfig:
-    return load_stack_file(STACKS[stack])
-
-
 def _node(stack: str, name: str) -> Guest:
-    return next(node for node in talos_nodes(_config(stack)) if node.name == name)
+    return next(node for node in talos_nodes(stack_config(stack)) if node.name == name)
 
 
 def _documents(stack: str, name: str) -> list[Document]:
-    patches = node_patches(_config(stack), _node(stack, name), IMAGE)
+    patches = node_patches(stack_config(stack), _node(stack, name), IMAGE)
     return [yaml.safe_load(patch) for patch in patches]
 
 
@@ -52,15 +45,15 @@ def _v1alpha1(documents: list[Document]) -> Document:
 
 
 def _all_nodes(*stacks: str) -> list[tuple[str, str]]:
-    return [(stack, node.name) for stack in stacks for node in talos_nodes(_config(stack))]
+    return [(stack, node.name) for stack in stacks for node in talos_nodes(stack_config(stack))]
 
 
 def _control_planes(stack: str) -> list[str]:
-    return [node.name for node in talos_nodes(_config(stack)) if node.role is Role.CONTROL_PLANE]
+    return [node.name for node in talos_nodes(stack_config(stack)) if node.role is Role.CONTROL_PLANE]
 
 
 def _workers(stack: str) -> list[str]:
-    return [node.name for node in talos_nodes(_config(stack)) if node.role is Role.WORKER]
+    return [node.name for node in talos_nodes(stack_config(stack)) if node.role is Role.WORKER]
 
 
 # --- schema ------------------------------------------------------------------
@@ -126,12 +119,12 @@ def test_hostname_is_the_node_name_with_auto_hostname_off(stack: str, name: str)
 @pytest.mark.parametrize(("stack", "name"), _all_nodes("dev", "ha"))
 def test_install_disk_and_image_from_the_schematic(stack: str, name: str) -> None:
     machine = _v1alpha1(_documents(stack, name))["machine"]
-    assert machine["install"] == {"disk": _config(stack).cluster.install_disk, "image": IMAGE}
+    assert machine["install"] == {"disk": stack_config(stack).cluster.install_disk, "image": IMAGE}
 
 
 @pytest.mark.parametrize(("stack", "name"), _all_nodes("dev", "ha"))
 def test_kubelet_node_ip_and_cluster_networks(stack: str, name: str) -> None:
-    config = _config(stack)
+    config = stack_config(stack)
     patch = _v1alpha1(_documents(stack, name))
     assert patch["machine"]["kubelet"]["nodeIP"]["validSubnets"] == [str(config.network.cidr)]
     assert patch["cluster"]["network"] == {
@@ -143,11 +136,11 @@ def test_kubelet_node_ip_and_cluster_networks(stack: str, name: str) -> None:
 @pytest.mark.parametrize(("stack", "name"), _all_nodes("dev", "ha"))
 def test_the_router_is_the_nameserver(stack: str, name: str) -> None:
     (resolver,) = _kind(_documents(stack, name), "ResolverConfig")
-    assert resolver["nameservers"] == [{"address": str(_config(stack).network.router.address)}]
+    assert resolver["nameservers"] == [{"address": str(stack_config(stack).network.router.address)}]
 
 
 def test_ha_endpoint_is_the_vip() -> None:
-    assert cluster_endpoint(_config("ha")) == "https://10.77.0.10:6443"
+    assert cluster_endpoint(stack_config("ha")) == "https://10.77.0.10:6443"
 
 
 @pytest.mark.parametrize("name", _control_planes("ha"))
@@ -188,7 +181,7 @@ def test_workers_carry_no_control_plane_settings(name: str) -> None:
 
 
 def test_single_control_plane_endpoint_is_the_first_control_plane() -> None:
-    config = _config("dev")
+    config = stack_config("dev")
     assert cluster_endpoint(config) == "https://192.168.1.201:6443"
     patch = _v1alpha1(_documents("dev", "cp-1"))
     assert patch["machine"]["certSANs"] == ["192.168.1.201"]
@@ -205,19 +198,20 @@ def test_control_planes_take_workloads_only_without_workers(stack: str, allowed:
 def test_patches_are_deterministic(stack: str, name: str) -> None:
     fresh = load_stack_file(STACKS[stack])
     node = next(node for node in talos_nodes(fresh) if node.name == name)
-    assert node_patches(fresh, node, IMAGE) == node_patches(_config(stack), _node(stack, name), IMAGE)
+    assert node_patches(fresh, node, IMAGE) == node_patches(stack_config(stack), _node(stack, name), IMAGE)
 
 
 @pytest.mark.parametrize(("stack", "name"), _all_nodes("dev", "ha"))
 def test_each_patch_is_one_document_and_the_file_holds_them_all(stack: str, name: str) -> None:
-    patches = node_patches(_config(stack), _node(stack, name), IMAGE)
+    patches = node_patches(stack_config(stack), _node(stack, name), IMAGE)
     assert all(len(list(yaml.safe_load_all(patch))) == 1 for patch in patches)
     assert list(yaml.safe_load_all(patches_document(patches))) == [yaml.safe_load(patch) for patch in patches]
 
 
 @pytest.mark.parametrize(("stack", "name"), _all_nodes("dev", "ha"))
 def test_patches_are_plain_yaml_without_anchors(stack: str, name: str) -> None:
-    events = [event for patch in node_patches(_config(stack), _node(stack, name), IMAGE) for event in yaml.parse(patch)]
+    patches = node_patches(stack_config(stack), _node(stack, name), IMAGE)
+    events = [event for patch in patches for event in yaml.parse(patch)]
     assert not [event for event in events if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)]
 
 
@@ -226,6 +220,6 @@ def test_patches_document_of_nothing_is_empty() -> None:
 
 
 def test_the_client_is_not_a_talos_node() -> None:
-    config = _config("dev")
+    config = stack_config("dev")
     with pytest.raises(ValueError, match="not a Talos node"):
         node_patches(config, client_guest(config), IMAGE)
