@@ -56,7 +56,10 @@ class TalosImage(pulumi.ComponentResource):
                     lambda schematic_id: f"talos-{args.talos_version}-{PLATFORM}-{ARCHITECTURE}-{schematic_id[:12]}.iso"
                 ),
                 overwrite=False,
-                opts=pulumi.ResourceOptions(parent=self),
+                # The ISO only boots a new VM into maintenance mode; the installer image in the machine
+                # config decides the installed version. Keeping the first ISO on a version bump leaves
+                # existing VMs' CD-ROM pointing at a file that still exists.
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["url", "file_name"]),
             ).id
             for host in args.hosts
         }

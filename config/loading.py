@@ -72,10 +72,30 @@ def load_lab_config() -> LabConfig:
     """The LabConfig of the stack Pulumi is running (or `apply_stack_file` set)."""
     from pulumi.runtime import config as runtime_config
 
-    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return _lab_config_from({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
+
+
+def _lab_config_from(values: Mapping[str, Any]) -> LabConfig:
+    """The `homelab:` keys of a full config map, validated; a misspelt namespace is a problem too."""
     prefix = f"{NAMESPACE}:"
     raw = {key.removeprefix(prefix): _decode(value) for key, value in values.items() if key.startswith(prefix)}
-    return parse_lab_config(raw)
+    misspelt = [
+        Problem(key, f"unknown namespace (did you mean '{NAMESPACE}:{key.partition(':')[2]}'?)")
+        for key in sorted(values)
+        if ":" in key and key.partition(":")[0] != NAMESPACE and _close_to_namespace(key.partition(":")[0])
+    ]
+    try:
+        config = parse_lab_config(raw)
+    except ConfigError as error:
+        raise ConfigError([*misspelt, *error.problems]) from None
+    if misspelt:
+        raise ConfigError(misspelt)
+    return config
+
+
+def _close_to_namespace(namespace: str) -> bool:
+    # Only near-misses: other providers' namespaces (proxmoxve:, kubernetes:) are fine.
+    return bool(difflib.get_close_matches(namespace, [NAMESPACE], n=1, cutoff=0.75))
 
 
 def apply_stack_file(path: Path) -> None:
@@ -187,5 +207,4 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 def load_stack_file(path: Path) -> LabConfig:
     """Validate a stack file directly (tests, tools), without touching Pulumi's runtime."""
     values, _ = read_stack_file(path)
-    prefix = f"{NAMESPACE}:"
-    return parse_lab_config({k.removeprefix(prefix): _decode(v) for k, v in values.items() if k.startswith(prefix)})
+    return _lab_config_from(values)

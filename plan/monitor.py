@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -28,6 +28,8 @@ class Registration:
     dependencies: list[str]
     inputs: dict[str, Any]
     secret_inputs: list[str]
+    ignore_changes: list[str] = field(default_factory=list)
+    """Not part of resources.json; lets tests check which changes the engine would ignore."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=sorted(dependencies - {request.parent}),
             inputs=inputs,
             secret_inputs=secret_paths,
+            ignore_changes=sorted(request.ignoreChanges),
         )
         mock_inputs = rpc.deserialize_properties(request.object) if _has_unknowns(raw) else raw
         return self._register(request, urn, mock_inputs)

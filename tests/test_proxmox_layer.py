@@ -212,3 +212,12 @@ def test_client_tools_script_passes_shellcheck(tmp_path: Path) -> None:
         [tools["shellcheck"], "--shell=bash", str(script)], capture_output=True, text=True, check=False, timeout=30
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_a_new_talos_version_replaces_neither_vms_nor_isos() -> None:
+    plan = stack_plan("dev")
+    for vm in plan.by_type(VM):
+        assert vm.ignore_changes == ["cdrom"]
+    for download in plan.by_type(DOWNLOAD):
+        if download.inputs["contentType"] == "iso":
+            assert download.ignore_changes == ["fileName", "url"]
