@@ -15,6 +15,7 @@ from typing import NoReturn
 from plan.gc_pause import gc_paused
 
 EXIT_INVALID_CONFIG = 2
+EXIT_CANNOT_WRITE = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,7 +70,11 @@ def _plan(args: argparse.Namespace) -> int:
 
     result = run_plan(config, stack)
     if args.out is not None:
-        write_plan(result, args.out)
+        try:
+            write_plan(result, args.out)
+        except OSError as error:
+            print(f"homelab plan: cannot write the plan to {args.out}: {error.strerror}", file=sys.stderr)
+            return EXIT_CANNOT_WRITE
     sys.stdout.write(summary_json(result) if args.format == "json" else summary_text(result))
     return 0
 

@@ -131,3 +131,12 @@ def test_usage_errors_exit_2() -> None:
     result = run_cli("--format", "xml")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_unwritable_out_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the plan's folder should go")
+    result = run_cli("--stack", "dev", "--out", blocker)
+    assert result.returncode == 1
+    assert f"cannot write the plan to {blocker}" in result.stderr
+    assert "Traceback" not in result.stderr
