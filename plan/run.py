@@ -92,7 +92,37 @@ def _resolve(exported: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 def ordered(registrations: dict[str, Registration]) -> list[Registration]:
-    """Topological order (parents, providers and dependencies first), ties by URN: stable across runs."""
+    """Topological order (parents, providers and dependencies first), ties by URN: stable across runs.
+
+    A component is listed just before its first child, where its work starts.
+    """
+    return _components_before_first_child(_topological(registrations), registrations)
+
+
+def _components_before_first_child(
+    in_order: list[Registration], registrations: dict[str, Registration]
+) -> list[Registration]:
+    parents = {r.parent for r in in_order}
+    emitted: set[str] = set()
+    result: list[Registration] = []
+
+    def emit(registration: Registration) -> None:
+        if registration.urn in emitted:
+            return
+        if registration.parent in registrations:
+            emit(registrations[registration.parent])
+        emitted.add(registration.urn)
+        result.append(registration)
+
+    for registration in in_order:
+        if registration.urn not in parents:  # components wait for their first child
+            emit(registration)
+    for registration in in_order:  # components without children keep their place at the end
+        emit(registration)
+    return result
+
+
+def _topological(registrations: dict[str, Registration]) -> list[Registration]:
     waiting_on = {
         urn: {d for d in (r.parent, r.provider, *r.dependencies) if d in registrations}
         for urn, r in registrations.items()
