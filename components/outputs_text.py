@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.guests import cluster_endpoint_address, lab_guests
+from config.guests import lab_guests
 from config.models import LabConfig
 
 
@@ -46,7 +46,3 @@ def request_path(config: LabConfig) -> list[str]:
         f"Ingress host {config.site.host}",
         "Service example-service:80 -> nginx pods",
     ]
-
-
-def cluster_api(config: LabConfig) -> str:
-    return f"https://{cluster_endpoint_address(config)}:6443"

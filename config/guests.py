@@ -93,10 +93,6 @@ def talos_nodes(config: LabConfig) -> list[Guest]:
     return [guest for guest in lab_guests(config) if guest.is_talos]
 
 
-def control_planes(config: LabConfig) -> list[Guest]:
-    return [guest for guest in lab_guests(config) if guest.role is Role.CONTROL_PLANE]
-
-
 def client_guest(config: LabConfig) -> Guest:
     return next(guest for guest in lab_guests(config) if guest.role is Role.CLIENT)
 
