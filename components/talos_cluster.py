@@ -57,7 +57,7 @@ class TalosCluster(pulumi.ComponentResource):
         # Resources take the Secrets output as it is; the SDK types it as another class than the input.
         client_configuration: Any = secrets.client_configuration
 
-        applies: dict[str, talos.machine.ConfigurationApply] = {}
+        applies: dict[str, talos.machine.ConfigurationApply] = {}  # by node address
         for node in args.nodes:
             guest = node.guest
             machine_configuration = talos.machine.get_configuration_output(
@@ -72,7 +72,7 @@ class TalosCluster(pulumi.ComponentResource):
                 examples=False,
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).machine_configuration
-            applies[guest.name] = talos.machine.ConfigurationApply(
+            applies[str(guest.address)] = talos.machine.ConfigurationApply(
                 f"{name}-{guest.name}-apply",
                 client_configuration=client_configuration,
                 machine_configuration_input=machine_configuration,
@@ -86,13 +86,12 @@ class TalosCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.router_ready]),
             )
 
-        first = next(n.guest.name for n in args.nodes if n.guest.role is Role.CONTROL_PLANE)
         bootstrap = talos.machine.Bootstrap(
             f"{name}-bootstrap",
             client_configuration=client_configuration,
             node=first_control_plane,
             endpoint=first_control_plane,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first]]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first_control_plane]]),
         )
 
         health = talos.cluster.get_health_output(
