@@ -11,18 +11,18 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components import outputs_text
-from components.container_template import ContainerTemplates
-from components.example_site import ExampleSite, ExampleSiteArgs
-from components.management_key import ManagementKey
-from components.metallb import MetalLB, MetalLBArgs
-from components.network import LabNetwork, LabNetworkArgs
-from components.router import Router, RouterArgs
-from components.talos_client import TalosClient, TalosClientArgs
-from components.talos_cluster import ClusterNode, TalosCluster, TalosClusterArgs
-from components.talos_image import TalosImage, TalosImageArgs
-from components.talos_node import TalosNode, TalosNodeArgs
-from components.traefik import Traefik, TraefikArgs
+from components import outputs
+from components.kubernetes.metallb import MetalLB, MetalLBArgs
+from components.kubernetes.site import ExampleSite, ExampleSiteArgs
+from components.kubernetes.traefik import Traefik, TraefikArgs
+from components.proxmox.containers import ContainerTemplates
+from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
+from components.proxmox.management_key import ManagementKey
+from components.router.router import Router, RouterArgs
+from components.talos.client import TalosClient, TalosClientArgs
+from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
+from components.talos.image import TalosImage, TalosImageArgs
+from components.talos.node import TalosNode, TalosNodeArgs
 from config.guests import client_guest, hosts_in_use, router_host, talos_nodes
 from config.models import LabConfig
 
@@ -131,11 +131,11 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
     """The stack outputs (DESIGN §3); kubeconfig, talosconfig and the key stay secret."""
     config = lab.config
     return {
-        "url": outputs_text.site_url(config),
-        "hostsLine": outputs_text.hosts_line(config),
-        "routesLinux": outputs_text.laptop_routes_linux(config),
-        "routesMacos": outputs_text.laptop_routes_macos(config),
-        "nodeAddresses": outputs_text.node_addresses(config),
+        "url": outputs.site_url(config),
+        "hostsLine": outputs.hosts_line(config),
+        "routesLinux": outputs.laptop_routes_linux(config),
+        "routesMacos": outputs.laptop_routes_macos(config),
+        "nodeAddresses": outputs.node_addresses(config),
         "clientAddress": lab.client.address,
         "routerWanAddress": lab.router.wan_address,
         "routerLanAddress": lab.router.lan_address,

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from components import outputs_text
+from components import outputs
 from config.guests import lab_guests
 from plan.graph import longest_chain
 from plan.run import PlanResult
@@ -38,11 +38,11 @@ def summary_data(result: PlanResult) -> dict[str, Any]:
             for g in lab_guests(config)
         ],
         "router": {"wan": str(config.network.router.wan_address), "lan": str(config.network.router.address)},
-        "requestPath": outputs_text.request_path(config),
+        "requestPath": outputs.request_path(config),
         "laptop": {
-            "hostsLine": outputs_text.hosts_line(config),
-            "routesLinux": outputs_text.laptop_routes_linux(config),
-            "routesMacos": outputs_text.laptop_routes_macos(config),
+            "hostsLine": outputs.hosts_line(config),
+            "routesLinux": outputs.laptop_routes_linux(config),
+            "routesMacos": outputs.laptop_routes_macos(config),
         },
         "outputs": result.outputs,
     }

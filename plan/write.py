@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from components.router_files import render_router_files
-from components.talos_patches import node_patches, patches_document
+from components.router.files import render_router_files
+from components.talos.patches import node_patches, patches_document
 from config.guests import talos_nodes
 from plan.graph import mermaid
 from plan.run import PlanResult

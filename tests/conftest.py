@@ -1,34 +1,10 @@
-"""Shared fixtures: stacks by name and their plans (run once per session)."""
+"""Session hooks for the whole suite; shared helpers live in tests/support.py."""
 
 from __future__ import annotations
 
-import functools
 import os
-from pathlib import Path
 
 import pytest
-
-from config.loading import load_stack_file
-from config.models import LabConfig
-from plan.run import PlanResult, run_plan
-
-REPO = Path(__file__).resolve().parent.parent
-VALID = REPO / "tests" / "fixtures" / "valid"
-STACKS = {
-    "dev": REPO / "Pulumi.dev.yaml",
-    "ha": VALID / "ha-two-hosts.yaml",
-    "minimal": VALID / "minimal.yaml",
-}
-
-
-@functools.cache
-def stack_config(name: str) -> LabConfig:
-    return load_stack_file(STACKS[name])
-
-
-@functools.cache
-def stack_plan(name: str) -> PlanResult:
-    return run_plan(stack_config(name), name)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from config.models import LabConfig
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 PLAN_DIR_ENV = "HOMELAB_NETTEST_PLAN_DIR"
 SUMMARY = "summary.json"
 VM = "proxmoxve:index/vmLegacy:VmLegacy"

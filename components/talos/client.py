@@ -1,0 +1,94 @@
+"""TalosClient: an LXC on the lab bridge with talosctl, kubectl and the cluster's configs."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_proxmoxve as proxmoxve
+from pulumi_command import remote
+
+from components.proxmox.containers import ContainerSpec, debian_container
+from components.proxmox.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
+from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script
+from config.guests import Guest
+
+TALOSCONFIG_PATH = "/root/.talos/config"
+KUBECONFIG_PATH = "/root/.kube/config"
+
+
+@dataclass(frozen=True)
+class TalosClientArgs:
+    guest: Guest
+    talos_version: str
+    kubernetes_version: str
+    bridge: pulumi.Input[str]
+    datastore: str
+    template_file_id: pulumi.Input[str]
+    public_keys: pulumi.Input[list[str]]
+    private_key: pulumi.Input[str]
+    router_ready: pulumi.Resource
+    talosconfig: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+
+
+class TalosClient(pulumi.ComponentResource):
+    address: str
+
+    def __init__(self, name: str, args: TalosClientArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:talos:TalosClient", name, None, opts)
+        guest = args.guest
+        self.address = str(guest.address)
+        container = debian_container(
+            f"{name}-container",
+            ContainerSpec(
+                host=guest.proxmox_node,
+                vm_id=guest.vm_id,
+                description="homelab Talos client: talosctl and kubectl for the cluster",
+                tags=["homelab", "talos-client"],
+                cores=guest.cores,
+                memory_mib=guest.memory_mib,
+                disk_gib=guest.disk_gib,
+                datastore=args.datastore,
+            ),
+            template_file_id=args.template_file_id,
+            network_interfaces=[
+                proxmoxve.ContainerLegacyNetworkInterfaceArgs(name="eth0", bridge=args.bridge, mac_address=guest.mac)
+            ],
+            initialization=proxmoxve.ContainerLegacyInitializationArgs(
+                hostname=guest.name,
+                ip_configs=[
+                    proxmoxve.ContainerLegacyInitializationIpConfigArgs(
+                        ipv4=proxmoxve.ContainerLegacyInitializationIpConfigIpv4Args(address="dhcp")
+                    )
+                ],
+                user_account=proxmoxve.ContainerLegacyInitializationUserAccountArgs(keys=args.public_keys),
+            ),
+            # Debian's ifupdown asks for a lease once at boot and gives up: start only once the router serves DHCP.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.router_ready]),
+        )
+        connection = ssh_connection(self.address, args.private_key)
+        tools_script = client_tools_script(args.talos_version, args.kubernetes_version)
+        tools = remote.Command(
+            f"{name}-tools",
+            connection=connection,
+            create=RUN_STDIN_SCRIPT.format(path="/root/homelab-client-tools.sh"),
+            stdin=tools_script,
+            triggers=[content_hash(tools_script)],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
+        )
+        for file_name, path, content in (
+            ("talosconfig", TALOSCONFIG_PATH, args.talosconfig),
+            ("kubeconfig", KUBECONFIG_PATH, args.kubeconfig),
+        ):
+            remote.Command(
+                f"{name}-{file_name}",
+                connection=connection,
+                create=WRITE_SECRET_FILE.format(directory=posixpath.dirname(path), path=path),
+                # A changed config changes stdin, which re-runs `create` (no delete: the container holds it).
+                stdin=pulumi.Output.secret(content),
+                logging=remote.Logging.NONE,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[tools]),
+            )
+        self.register_outputs({"address": self.address})

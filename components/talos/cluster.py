@@ -1,0 +1,124 @@
+"""TalosCluster: secrets, per-node config and apply, bootstrap, health gate, kubeconfig, talosconfig."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumiverse_talos as talos
+
+from components.talos.invoke_args import (
+    client_configuration_args,
+    health_client_configuration_args,
+    machine_secrets_args,
+)
+from components.talos.patches import cluster_endpoint, node_patches
+from config.guests import Guest, Role, cluster_endpoint_address
+from config.models import LabConfig
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    guest: Guest
+    vm: pulumi.Resource
+
+
+@dataclass(frozen=True)
+class TalosClusterArgs:
+    config: LabConfig
+    nodes: list[ClusterNode]
+    installer_image: pulumi.Output[str]
+    router_ready: pulumi.Resource
+
+
+class TalosCluster(pulumi.ComponentResource):
+    endpoint: str
+    kubeconfig: pulumi.Output[str]
+    talosconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: TalosClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab:talos:TalosCluster", name, None, opts)
+        config = args.config
+        cluster = config.cluster
+        self.endpoint = cluster_endpoint(config)
+        control_planes = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.CONTROL_PLANE]
+        workers = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.WORKER]
+        first_control_plane = control_planes[0]
+
+        secrets = talos.machine.Secrets(
+            f"{name}-secrets",
+            talos_version=cluster.talos_version,
+            opts=pulumi.ResourceOptions(
+                parent=self, additional_secret_outputs=["machineSecrets", "clientConfiguration"]
+            ),
+        )
+        machine_secrets = secrets.machine_secrets.apply(machine_secrets_args)
+        # Resources take the Secrets output as it is; the SDK types it as another class than the input.
+        client_configuration: Any = secrets.client_configuration
+
+        applies: dict[str, talos.machine.ConfigurationApply] = {}  # by node address
+        for node in args.nodes:
+            guest = node.guest
+            machine_configuration = talos.machine.get_configuration_output(
+                cluster_name=cluster.name,
+                cluster_endpoint=self.endpoint,
+                machine_type=guest.role.value,
+                machine_secrets=machine_secrets,
+                talos_version=cluster.talos_version,
+                kubernetes_version=cluster.kubernetes_version,
+                config_patches=args.installer_image.apply(lambda image, g=guest: node_patches(config, g, image)),
+                docs=False,
+                examples=False,
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).machine_configuration
+            applies[str(guest.address)] = talos.machine.ConfigurationApply(
+                f"{name}-{guest.name}-apply",
+                client_configuration=client_configuration,
+                machine_configuration_input=machine_configuration,
+                node=str(guest.address),
+                endpoint=str(guest.address),
+                # Reset (wipe) the node on destroy. Not graceful: a graceful reset refuses to remove the
+                # last etcd member, which makes `pulumi destroy` impossible, and waits on an unreachable
+                # cluster (https://github.com/siderolabs/terraform-provider-talos/issues/216).
+                on_destroy=talos.machine.ConfigurationApplyOnDestroyArgs(graceful=False, reboot=False, reset=True),
+                timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.router_ready]),
+            )
+
+        bootstrap = talos.machine.Bootstrap(
+            f"{name}-bootstrap",
+            client_configuration=client_configuration,
+            node=first_control_plane,
+            endpoint=first_control_plane,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first_control_plane]]),
+        )
+
+        health = talos.cluster.get_health_output(
+            client_configuration=client_configuration.apply(health_client_configuration_args),
+            control_plane_nodes=control_planes,
+            worker_nodes=workers,
+            endpoints=control_planes,
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[bootstrap, *applies.values()]),
+        )
+        kubeconfig = talos.cluster.Kubeconfig(
+            f"{name}-kubeconfig",
+            client_configuration=client_configuration,
+            # Taking the node from the health result makes the kubeconfig wait for a healthy cluster.
+            node=pulumi.Output.unsecret(health.apply(lambda _: first_control_plane)),
+            endpoint=str(cluster_endpoint_address(config)),
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["kubeconfigRaw"]),
+        )
+        self.kubeconfig = pulumi.Output.secret(kubeconfig.kubeconfig_raw)
+        self.talosconfig = pulumi.Output.secret(
+            talos.client.get_configuration_output(
+                cluster_name=cluster.name,
+                client_configuration=client_configuration.apply(client_configuration_args),
+                endpoints=[str(cluster.vip)] if cluster.vip else control_planes,
+                nodes=[str(n.guest.address) for n in args.nodes],
+                opts=pulumi.InvokeOutputOptions(parent=self),
+            ).talos_config
+        )
+        self.register_outputs(
+            {"endpoint": self.endpoint, "kubeconfig": self.kubeconfig, "talosconfig": self.talosconfig}
+        )

@@ -1,0 +1,38 @@
+"""`pulumi destroy` deletes in reverse dependency order; check the graph gives the right order (issue 8)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import APPLY, BOOTSTRAP, CONTAINER, KUBECONFIG, VM, named, stack_plan, upstream
+
+STACKS = ["dev", "ha", "minimal"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kubernetes_objects_go_before_the_cluster_and_the_cluster_before_the_guests(stack: str) -> None:
+    plan = stack_plan(stack)
+    cluster = {r.urn for r in plan.registrations if r.type in (APPLY, BOOTSTRAP, KUBECONFIG)}
+    vms = {r.urn for r in plan.by_type(VM)}
+    router = named(plan, "router-container").urn
+    kubernetes = [r for r in plan.registrations if r.type.startswith("kubernetes:")]
+    assert kubernetes
+    for registration in kubernetes:
+        # Everything a resource waits for is deleted after it.
+        assert cluster | vms | {router} <= upstream(plan, registration), registration.name
+    for apply in plan.by_type(APPLY):
+        waits_for = upstream(plan, apply)
+        assert router in waits_for
+        assert waits_for & vms  # its own VM outlives the reset
+    client = plan.config.client.name
+    for file_name in ("kubeconfig", "talosconfig"):
+        command = named(plan, f"{client}-{file_name}")
+        assert named(plan, f"{client}-container").urn in upstream(plan, command)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nothing_on_the_proxmox_side_waits_for_kubernetes(stack: str) -> None:
+    plan = stack_plan(stack)
+    kubernetes = {r.urn for r in plan.registrations if r.type.startswith(("kubernetes:", "pulumi:providers:kube"))}
+    for registration in [*plan.by_type(VM), *plan.by_type(CONTAINER)]:
+        assert not upstream(plan, registration) & kubernetes, registration.name

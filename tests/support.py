@@ -1,0 +1,104 @@
+"""Shared test helpers: the stacks by name and their plans (built once per run),
+queries over a plan's registrations, and where the upstream schemas live.
+
+The upstream schemas (DESIGN §9) are published by the upstream projects and never
+copied into the repo. A fresh clone without them skips those tests; CI must have them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.loading import load_stack_file
+from config.models import LabConfig
+from plan.monitor import InvokeRecord, Registration
+from plan.run import PlanResult, run_plan
+
+REPO = Path(__file__).resolve().parent.parent
+VALID = REPO / "tests" / "fixtures" / "valid"
+INVALID = REPO / "tests" / "fixtures" / "invalid"
+STACKS = {
+    "dev": REPO / "Pulumi.dev.yaml",
+    "ha": VALID / "ha-two-hosts.yaml",
+    "minimal": VALID / "minimal.yaml",
+}
+STACK_NAMES = list(STACKS)
+
+
+@functools.cache
+def stack_config(name: str) -> LabConfig:
+    return load_stack_file(STACKS[name])
+
+
+@functools.cache
+def stack_plan(name: str) -> PlanResult:
+    return run_plan(stack_config(name), name)
+
+
+VM = "proxmoxve:index/vmLegacy:VmLegacy"
+CONTAINER = "proxmoxve:index/containerLegacy:ContainerLegacy"
+BRIDGE = "proxmoxve:network/linux/bridge:Bridge"
+DOWNLOAD = "proxmoxve:download/file:File"
+COMMAND = "command:remote:Command"
+SCHEMATIC = "talos:imageFactory/schematic:Schematic"
+SECRETS = "talos:machine/secrets:Secrets"
+APPLY = "talos:machine/configurationApply:ConfigurationApply"
+BOOTSTRAP = "talos:machine/bootstrap:Bootstrap"
+KUBECONFIG = "talos:cluster/kubeconfig:Kubeconfig"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
+HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
+TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+
+
+def named(plan: PlanResult, name: str) -> Registration:
+    matches = [r for r in plan.registrations if r.name == name]
+    assert len(matches) == 1, f"expected one resource named {name}, found {len(matches)}"
+    return matches[0]
+
+
+def upstream(plan: PlanResult, registration: Registration) -> set[str]:
+    """Every URN a resource waits for, transitively (dependencies and provider)."""
+    by_urn = {r.urn: r for r in plan.registrations}
+    seen: set[str] = set()
+    todo = [*registration.dependencies, registration.provider]
+    while todo:
+        urn = todo.pop()
+        if urn in seen or urn not in by_urn:
+            continue
+        seen.add(urn)
+        todo += [*by_urn[urn].dependencies, by_urn[urn].provider]
+    return seen
+
+
+def invokes(plan: PlanResult, token: str) -> list[InvokeRecord]:
+    return [record for record in plan.invokes if record.token == token]
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def schemas_dir() -> Path:
+    """`HOMELAB_SCHEMAS_DIR`, or `../shared/schemas` next to the checkout."""
+    configured = os.environ.get("HOMELAB_SCHEMAS_DIR")
+    return Path(configured) if configured else REPO.parent / "shared" / "schemas"
+
+
+def require_schemas() -> Path:
+    """The schemas folder; skips the test when it is absent (fails in CI)."""
+    folder = schemas_dir()
+    if folder.is_dir():
+        return folder
+    message = f"upstream schemas not found in {folder}: put the upstream schemas there or set HOMELAB_SCHEMAS_DIR"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

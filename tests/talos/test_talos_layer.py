@@ -1,0 +1,158 @@
+"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> health -> kubeconfig (issue 4)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.talos.patches import node_patches
+from config.guests import Role, talos_nodes
+from plan.write import installer_image
+from tests.support import (
+    APPLY,
+    BOOTSTRAP,
+    COMMAND,
+    HEALTH_INVOKE,
+    K8S_PROVIDER,
+    KUBECONFIG,
+    MACHINE_CONFIG_INVOKE,
+    SCHEMATIC,
+    SECRETS,
+    TALOSCONFIG_INVOKE,
+    VM,
+    invokes,
+    named,
+    stack_config,
+    stack_plan,
+)
+
+STACKS = ["dev", "ha", "minimal"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str) -> None:
+    config, plan = stack_config(stack), stack_plan(stack)
+    (secrets,) = plan.by_type(SECRETS)
+    (schematic,) = plan.by_type(SCHEMATIC)
+    router_ready = named(plan, "router-configure").urn
+    applies = {a.inputs["node"]: a for a in plan.by_type(APPLY)}
+    assert sorted(applies) == sorted(str(n.address) for n in talos_nodes(config))
+    for node in talos_nodes(config):
+        apply = applies[str(node.address)]
+        assert apply.inputs["endpoint"] == str(node.address)
+        vm = named(plan, f"{node.name}-vm").urn
+        # Secrets and the schematic are data (machine secrets, installer image), not ordering.
+        assert set(apply.dependencies) == {vm, router_ready, secrets.urn, schematic.urn}
+        assert {"clientConfiguration", "machineConfigurationInput"} <= set(apply.secret_inputs)
+        assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_bootstrap_on_the_first_control_plane_after_its_apply(stack: str) -> None:
+    config, plan = stack_config(stack), stack_plan(stack)
+    (bootstrap,) = plan.by_type(BOOTSTRAP)
+    first = str(config.cluster.control_planes[0].address)
+    assert bootstrap.inputs["node"] == first
+    first_apply = next(a for a in plan.by_type(APPLY) if a.inputs["node"] == first)
+    assert first_apply.urn in bootstrap.dependencies
+    other_applies = {a.urn for a in plan.by_type(APPLY)} - {first_apply.urn}
+    assert not other_applies & set(bootstrap.dependencies)
+    assert "clientConfiguration" in bootstrap.secret_inputs
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kubeconfig_waits_for_the_health_gate(stack: str) -> None:
+    config, plan = stack_config(stack), stack_plan(stack)
+    (kubeconfig,) = plan.by_type(KUBECONFIG)
+    (bootstrap,) = plan.by_type(BOOTSTRAP)
+    # The health invoke is gated on the bootstrap and every apply; the kubeconfig takes its node from it.
+    assert bootstrap.urn in kubeconfig.dependencies
+    assert {a.urn for a in plan.by_type(APPLY)} <= set(kubeconfig.dependencies)
+    (health,) = invokes(plan, HEALTH_INVOKE)
+    control_planes = [str(n.address) for n in talos_nodes(config) if n.role is Role.CONTROL_PLANE]
+    workers = [str(n.address) for n in talos_nodes(config) if n.role is Role.WORKER]
+    assert health.args["controlPlaneNodes"] == control_planes
+    assert health.args.get("workerNodes", []) == workers
+    (provider,) = plan.by_type(K8S_PROVIDER)
+    assert kubeconfig.urn in provider.dependencies
+    assert provider.secret_inputs == ["kubeconfig"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_invokes_receive_camel_case_secrets(stack: str) -> None:
+    """pulumiverse-talos 0.8.1 sends snake_case if the Secrets outputs are passed as they are (DESIGN §8)."""
+    plan = stack_plan(stack)
+    for record in invokes(plan, MACHINE_CONFIG_INVOKE):
+        assert "machineSecrets.secrets.bootstrapToken" in record.key_paths
+        assert "machineSecrets.certs.k8sServiceaccount.key" in record.key_paths
+        assert not [p for p in record.key_paths if "_" in p.rsplit(".", 1)[-1]]
+    for token in (HEALTH_INVOKE, TALOSCONFIG_INVOKE):
+        for record in invokes(plan, token):
+            assert "clientConfiguration.caCertificate" in record.key_paths
+            assert "clientConfiguration.ca_certificate" not in record.key_paths
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_machine_configs_carry_the_rendered_patches(stack: str) -> None:
+    config, plan = stack_config(stack), stack_plan(stack)
+    by_hostname = {}
+    for record in invokes(plan, MACHINE_CONFIG_INVOKE):
+        docs = [yaml.safe_load(p) for p in record.args["configPatches"]]
+        hostname = next(d["hostname"] for d in docs if d.get("kind") == "HostnameConfig")
+        by_hostname[hostname] = record
+    for node in talos_nodes(config):
+        record = by_hostname[node.name]
+        assert record.args["machineType"] == node.role.value
+        assert record.args["configPatches"] == node_patches(config, node, installer_image(plan))
+        assert record.args["talosVersion"] == config.cluster.talos_version
+        assert record.args["kubernetesVersion"] == config.cluster.kubernetes_version
+
+
+def test_ha_stack_puts_the_vip_on_control_planes_only_and_uses_it_as_endpoint() -> None:
+    config, plan = stack_config("ha"), stack_plan("ha")
+    vip = str(config.cluster.vip)
+    for record in invokes(plan, MACHINE_CONFIG_INVOKE):
+        assert record.args["clusterEndpoint"] == f"https://{vip}:6443"
+        kinds = [yaml.safe_load(p).get("kind") for p in record.args["configPatches"]]
+        assert ("Layer2VIPConfig" in kinds) == (record.args["machineType"] == "controlplane")
+    (talosconfig,) = invokes(plan, TALOSCONFIG_INVOKE)
+    assert talosconfig.args["endpoints"] == [vip]
+    assert plan.outputs["clusterEndpoint"] == f"https://{vip}:6443"
+
+
+def test_single_control_plane_endpoint_is_the_control_plane() -> None:
+    config, plan = stack_config("dev"), stack_plan("dev")
+    first = str(config.cluster.control_planes[0].address)
+    for record in invokes(plan, MACHINE_CONFIG_INVOKE):
+        assert record.args["clusterEndpoint"] == f"https://{first}:6443"
+        assert "Layer2VIPConfig" not in "".join(record.args["configPatches"])
+    (talosconfig,) = invokes(plan, TALOSCONFIG_INVOKE)
+    assert talosconfig.args["endpoints"] == [first]
+    assert talosconfig.args["nodes"] == [str(n.address) for n in talos_nodes(config)]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_client_receives_configs_over_stdin_as_secrets(stack: str) -> None:
+    plan = stack_plan(stack)
+    client = plan.config.client.name
+    (kubeconfig,) = plan.by_type(KUBECONFIG)
+    for file_name, path in (("talosconfig", "/root/.talos/config"), ("kubeconfig", "/root/.kube/config")):
+        command = named(plan, f"{client}-{file_name}")
+        assert command.type == COMMAND
+        assert command.inputs["stdin"] == "[secret]"
+        assert "stdin" in command.secret_inputs
+        assert command.inputs["logging"] == "none"
+        assert path in command.inputs["create"] and "umask 077" in command.inputs["create"]
+        assert named(plan, f"{client}-tools").urn in command.dependencies
+    assert kubeconfig.urn in named(plan, f"{client}-kubeconfig").dependencies
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_talos_secrets_never_appear_in_clear(stack: str) -> None:
+    plan = stack_plan(stack)
+    text = "".join(repr(r.as_json()) for r in plan.registrations) + repr(plan.outputs)
+    assert "BEGIN OPENSSH PRIVATE KEY" not in text
+    assert "BEGIN PRIVATE KEY" not in text
+    assert "kind: Config" not in text  # the mocked kubeconfig body
+    vm_names = {r.inputs["name"] for r in plan.by_type(VM)}
+    assert vm_names == {n.name for n in talos_nodes(plan.config)}
