@@ -9,50 +9,29 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from config.messages import Problem, bounded, describe, path_text, quoted, validation_problem
 from config.models import LabConfig
-from config.rules import Problem, check_lab
+from config.rules import check_lab
+from config.yaml_reader import Mapping as YamlMapping
+from config.yaml_reader import YamlProblem, read_yaml
 
 NAMESPACE = "homelab"
 SECRET_PLACEHOLDER = "[secret]"
-
-
-# libyaml's parser when present: the pure-Python one costs more than the rest of loading.
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StackFileLoader(_SafeLoader):
-    """YAML as Pulumi's CLI (Go yaml.v2) reads a stack file: no YAML 1.1 base-60 integers.
-
-    PyYAML reads an unquoted `52:54:00:12:34:56` as the integer 41135085296;
-    `pulumi up` passes the string. Both paths must see the same MAC.
-    """
-
-
-_INT = "tag:yaml.org,2002:int"
-_StackFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != _INT]
-    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
-}
-_StackFileLoader.add_implicit_resolver(
-    _INT,
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
+MAX_FILE_BYTES = 1024 * 1024
+_SHAPE = "as in Pulumi.<stack>.yaml"
 
 
 class ConfigError(Exception):
     """The stack config is invalid; `problems` holds one line per problem."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
+        self.problems = bounded(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
@@ -61,7 +40,7 @@ def parse_lab_config(raw: Mapping[str, Any]) -> LabConfig:
     try:
         config = LabConfig.model_validate(dict(raw))
     except ValidationError as error:
-        raise ConfigError([_problem(item) for item in error.errors()]) from None
+        raise ConfigError([validation_problem(item, LabConfig) for item in error.errors()]) from None
     problems = check_lab(config)
     if problems:
         raise ConfigError(problems)
@@ -80,7 +59,7 @@ def _lab_config_from(values: Mapping[str, Any]) -> LabConfig:
     prefix = f"{NAMESPACE}:"
     raw = {key.removeprefix(prefix): _decode(value) for key, value in values.items() if key.startswith(prefix)}
     misspelt = [
-        Problem(key, f"unknown namespace (did you mean '{NAMESPACE}:{key.partition(':')[2]}'?)")
+        Problem(path_text([key]), f"unknown namespace (did you mean '{NAMESPACE}:{key.partition(':')[2]}'?)")
         for key in sorted(values)
         if ":" in key and key.partition(":")[0] != NAMESPACE and _close_to_namespace(key.partition(":")[0])
     ]
@@ -112,24 +91,71 @@ def read_stack_file(path: Path) -> tuple[dict[str, str], list[str]]:
     `secure:` values (anywhere in a value) become the placeholder `[secret]` and
     their key is listed as secret.
     """
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_StackFileLoader)
-    except OSError as error:
-        raise ConfigError([Problem(str(path), f"cannot read the stack file: {error.strerror}")]) from None
-    except yaml.YAMLError as error:
-        raise ConfigError([Problem(str(path), f"not valid YAML: {error}")]) from None
-    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
-        expected = "expected a mapping with a 'config:' mapping, as in Pulumi.<stack>.yaml"
-        raise ConfigError([Problem(str(path), expected)])
+    config = _config_mapping(path, _document(path))
     values: dict[str, str] = {}
     secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
-        full_key = key if ":" in str(key) else f"{NAMESPACE}:{key}"
+    problems: list[Problem] = []
+    written: dict[str, str] = {}
+    for key, value in config.items():
+        full_key = key if ":" in key else f"{NAMESPACE}:{key}"
+        if full_key in written:
+            line, column = config.lines[key]
+            earlier = f"{quoted(written[full_key])} on line {config.lines[written[full_key]][0]}"
+            message = f"key {quoted(key)} is {quoted(full_key)}, also given as {earlier}"
+            problems.append(Problem(f"{path}:{line}:{column}", message))
+        written[full_key] = key
         plain, secret = _strip_secure(value)
         values[full_key] = plain if isinstance(plain, str) else json.dumps(plain)
         if secret:
             secret_keys.append(full_key)
+    if problems:
+        raise ConfigError(problems)
     return values, secret_keys
+
+
+def _document(path: Path) -> Any:
+    """The stack file's YAML document; any problem with its bytes as one line naming the file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError([Problem(str(path), f"{size} bytes; a stack file is at most {MAX_FILE_BYTES} bytes")])
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError([Problem(str(path), f"cannot read the stack file: {error.strerror}")]) from None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ConfigError([Problem(str(path), "the file is UTF-16 text; save it as UTF-8")])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        byte = data[error.start]
+        message = f"not UTF-8 text (byte 0x{byte:02x} at offset {error.start}); save the file as UTF-8"
+        raise ConfigError([Problem(str(path), message)]) from None
+    try:
+        return read_yaml(text)
+    except YamlProblem as problem:
+        raise ConfigError([Problem(f"{path}:{problem.line}:{problem.column}", problem.message)]) from None
+
+
+def _config_mapping(path: Path, document: Any) -> YamlMapping:
+    if document is None:
+        raise ConfigError([Problem(str(path), f"the file is empty; a stack file has a 'config:' mapping, {_SHAPE}")])
+    if not isinstance(document, YamlMapping):
+        message = f"expected a mapping with a 'config:' mapping, {_SHAPE}; got {describe(document)}"
+        raise ConfigError([Problem(str(path), message)])
+    if "config" not in document:
+        namespaced = [key for key in document if ":" in key]
+        if namespaced:
+            listed = ", ".join(namespaced[:3]) + (", ..." if len(namespaced) > 3 else "")
+            message = f"no top-level 'config:' key; {listed} belong indented under 'config:', {_SHAPE}"
+        else:
+            message = f"no top-level 'config:' key; a stack file keeps its settings under 'config:', {_SHAPE}"
+        raise ConfigError([Problem(str(path), message)])
+    config = document["config"]
+    if not isinstance(config, YamlMapping):
+        line, column = document.lines["config"]
+        message = f"'config' must be a mapping of keys (homelab:network, ...), got {describe(config)}"
+        raise ConfigError([Problem(f"{path}:{line}:{column}", message)])
+    return config
 
 
 def _strip_secure(value: Any) -> tuple[Any, bool]:
@@ -145,63 +171,15 @@ def _strip_secure(value: Any) -> tuple[Any, bool]:
 
 
 def _decode(value: Any) -> Any:
-    """Pulumi hands structured config values over as JSON text."""
+    """Pulumi hands structured config values over as JSON text (and YAML's null as `null`)."""
+    if value == "null":
+        return None
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON after all, or nested beyond the parser
             return value
     return value
-
-
-def _path(loc: Sequence[int | str]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _problem(error: Any) -> Problem:
-    loc = tuple(error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return Problem(_path(loc), "unknown key" + _suggestion(loc))
-    if kind == "missing":
-        return Problem(_path(loc), "required key is missing")
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return Problem(_path(loc), message)
-
-
-def _suggestion(loc: tuple[int | str, ...]) -> str:
-    known = _keys_at(LabConfig, loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The camelCase keys the model accepts at `loc`, for typo suggestions."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = {field.alias or name: field for name, field in current.model_fields.items()}
-        field = fields.get(str(part))
-        if field is None:
-            return []
-        current = _model_in(field.annotation)
-        if current is None:
-            return []
-    return [field.alias or name for name, field in current.model_fields.items()]
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in getattr(annotation, "__args__", ()):
-        found = _model_in(argument)
-        if found is not None:
-            return found
-    return None
 
 
 def load_stack_file(path: Path) -> LabConfig:

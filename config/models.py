@@ -3,26 +3,43 @@
 Field names are snake_case in Python and camelCase in the stack file. Every
 model forbids unknown keys. Rules that involve more than one field live in
 `config.rules`, so the models stay a plain description of the shape.
+
+The size of a lab is bounded (`MAX_*` below), so no stack file makes a plan
+unbounded: 5 control planes and 250 workers are 255 Talos nodes, each taking a
+/24 of the default pod network 10.244.0.0/16, which holds 256; 32 Proxmox hosts
+(Proxmox sets no hard limit, corosync clusters of more than a few dozen nodes
+are not seen in practice); Proxmox VM ids run from 100 to 999999999.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from config.types import (
-    BridgeName,
+    DiskPath,
     DnsLabel,
     DnsName,
+    InterfaceName,
     Ipv4Address,
     Ipv4Interface,
     Ipv4Network,
     KubernetesVersion,
     MacAddress,
+    SourceNetwork,
     SshPublicKey,
+    StorageId,
     TalosVersion,
     VmId,
 )
+
+MAX_PROXMOX_HOSTS = 32
+MAX_WORKERS = 250
+MAX_LIST = 16  # DNS forwarders, ports per host
+MAX_ADMIN_CIDRS = 64
+MAX_SSH_KEYS = 64
 
 
 class _Model(BaseModel):
@@ -32,25 +49,31 @@ class _Model(BaseModel):
         populate_by_name=True,
         frozen=True,
         hide_input_in_errors=True,
+        validate_default=True,
     )
 
 
 class ProxmoxConfig(_Model):
+    """The Proxmox VE hosts and their storage."""
+
     nodes: list[DnsLabel] = Field(
         min_length=1,
+        max_length=MAX_PROXMOX_HOSTS,
         description="Proxmox host names (as in the cluster) the lab may use; guests without `proxmoxNode` are spread "
         "over them round-robin, the router goes to the first.",
     )
-    vm_datastore: str = Field(default="local-lvm", min_length=1, description="Datastore for VM and container disks.")
-    iso_datastore: str = Field(
-        default="local", min_length=1, description="Datastore for the Talos ISO and the container template."
+    vm_datastore: StorageId = Field(default="local-lvm", description="Datastore for VM and container disks.")
+    iso_datastore: StorageId = Field(
+        default="local", description="Datastore for the Talos ISO and the container template."
     )
-    wan_bridge: BridgeName = Field(
+    wan_bridge: InterfaceName = Field(
         default="vmbr0", description="Existing uplink bridge on the home LAN; the router's WAN NIC (eth0) joins it."
     )
 
 
 class _Placement(_Model):
+    """Where a guest runs and its NIC's MAC."""
+
     mac: MacAddress | None = Field(
         default=None,
         description="Unicast MAC of the NIC on the lab bridge; unset: derived from `cluster.name` and this name, "
@@ -63,6 +86,8 @@ class _Placement(_Model):
 
 
 class RouterConfig(_Placement):
+    """The router container between the home LAN (WAN) and the lab (LAN)."""
+
     name: DnsLabel = Field(default="router", description="Host name of the router container.")
     address: Ipv4Address = Field(
         description="LAN address (eth1): the lab's gateway, DHCP and DNS server; in `network.cidr`."
@@ -84,12 +109,16 @@ class RouterConfig(_Placement):
 
 
 class DhcpRange(_Model):
+    """A DHCP pool on the lab bridge."""
+
     start: Ipv4Address = Field(description="First address of the pool; in `network.cidr`.")
     end: Ipv4Address = Field(description="Last address of the pool, not before `start`; in `network.cidr`.")
 
 
 class NetworkConfig(_Model):
-    bridge: BridgeName = Field(
+    """The lab network: its bridge, subnet and router."""
+
+    bridge: InterfaceName = Field(
         default="vmbr1",
         description="Lab bridge this program creates on every Proxmox host that runs a guest; not `proxmox.wanBridge`.",
     )
@@ -98,32 +127,36 @@ class NetworkConfig(_Model):
     )
     router: RouterConfig = Field(description="The router container between the home LAN (WAN) and the lab (LAN).")
     upstream_dns: list[Ipv4Address] = Field(
-        default_factory=lambda: [_address("1.1.1.1"), _address("9.9.9.9")],
+        default=["1.1.1.1", "9.9.9.9"],
         min_length=1,
+        max_length=MAX_LIST,
         description="DNS servers the router forwards the lab's queries to.",
     )
-    admin_cidrs: list[Ipv4Network] = Field(
+    admin_cidrs: list[SourceNetwork] = Field(
         min_length=1,
+        max_length=MAX_ADMIN_CIDRS,
         description="Sources allowed through the router to SSH (22), the Kubernetes API (6443) and the Talos API "
         "(50000).",
     )
     dynamic_range: DhcpRange | None = Field(
         default=None, description="A DHCP pool for other machines on the lab bridge; unset: reserved addresses only."
     )
-    # Physical ports joining the lab bridge across hosts, per Proxmox host.
-    bridge_ports: dict[DnsLabel, list[str]] = Field(
-        default_factory=dict,
+    bridge_ports: dict[DnsLabel, Annotated[list[InterfaceName], Field(max_length=MAX_LIST)]] = Field(
+        default={},
+        max_length=MAX_PROXMOX_HOSTS,
         description="Physical ports enslaved to the lab bridge on each host; needed on every host in use once guests "
         "span more than one.",
     )
-    # An address for the Proxmox host itself on the lab bridge, per host.
     host_addresses: dict[DnsLabel, Ipv4Interface] = Field(
-        default_factory=dict,
+        default={},
+        max_length=MAX_PROXMOX_HOSTS,
         description="An address for the Proxmox host itself on the lab bridge; its subnet is `network.cidr`.",
     )
 
 
 class GuestConfig(_Placement):
+    """A Talos VM."""
+
     name: DnsLabel = Field(
         description="Host name, also given to its DHCP reservation and, on a Talos node, the node name."
     )
@@ -139,6 +172,8 @@ class GuestConfig(_Placement):
 
 
 class ClientConfig(GuestConfig):
+    """The container with talosctl and kubectl."""
+
     cores: int = Field(default=1, strict=True, ge=1, le=64, description="CPU cores.")
     memory_mib: int = Field(
         default=1024, strict=True, ge=256, le=1_048_576, alias="memoryMiB", description="Memory in MiB."
@@ -149,6 +184,8 @@ class ClientConfig(GuestConfig):
 
 
 class ClusterConfig(_Model):
+    """The Talos Kubernetes cluster and its VMs."""
+
     name: DnsLabel = Field(default="homelab", description="Cluster name; also seeds the derived MACs.")
     talos_version: TalosVersion = Field(
         default="v1.13.9", description="Talos release of the nodes' ISO and installer image, and of talosctl."
@@ -161,23 +198,23 @@ class ClusterConfig(_Model):
         description="Talos layer-2 VIP for the Kubernetes API, a free address in `network.cidr`; required with more "
         "than one control plane.",
     )
-    control_planes: list[GuestConfig] = Field(min_length=1, description="Control-plane VMs: 1, 3 or 5.")
+    control_planes: list[GuestConfig] = Field(
+        min_length=1, description="Control-plane VMs: 1, 3 or 5."
+    )
     workers: list[GuestConfig] = Field(
-        default_factory=list, description="Worker VMs; MetalLB announces the ingress address from them."
+        default=[], max_length=MAX_WORKERS, description="Worker VMs; MetalLB announces the ingress address from them."
     )
-    install_disk: str = Field(
-        default="/dev/sda", pattern=r"^/dev/[a-z0-9/]+$", description="Disk Talos installs itself to, inside each VM."
-    )
-    pod_cidr: Ipv4Network = Field(
-        default_factory=lambda: _network("10.244.0.0/16"), description="Kubernetes pod network; off the LAN."
-    )
+    install_disk: DiskPath = Field(default="/dev/sda", description="Disk Talos installs itself to, inside each VM.")
+    pod_cidr: Ipv4Network = Field(default="10.244.0.0/16", description="Kubernetes pod network; off the LAN.")
     service_cidr: Ipv4Network = Field(
-        default_factory=lambda: _network("10.96.0.0/12"),
+        default="10.96.0.0/12",
         description="Kubernetes service network; off the LAN and the pod network.",
     )
 
 
 class LoadBalancerConfig(_Model):
+    """MetalLB's address pool and the ingress address."""
+
     pool: Ipv4Network = Field(
         description="MetalLB layer-2 address pool; off the LAN, the router routes it onto the lab bridge."
     )
@@ -187,13 +224,18 @@ class LoadBalancerConfig(_Model):
 
 
 class SiteConfig(_Model):
+    """The example site behind Traefik."""
+
     host: DnsName = Field(default="www.example.com", description="Host name the example site's Ingress answers for.")
     replicas: int = Field(default=2, strict=True, ge=1, le=50, description="nginx pods behind the example site.")
 
 
 class LabConfig(_Model):
+    """The `homelab:` keys of a stack file."""
+
     ssh_public_keys: list[SshPublicKey] = Field(
-        default_factory=list,
+        default=[],
+        max_length=MAX_SSH_KEYS,
         description="OpenSSH public keys allowed into the router and client containers, besides the program's own key.",
     )
     proxmox: ProxmoxConfig = Field(description="The Proxmox VE hosts and their storage.")
@@ -201,16 +243,4 @@ class LabConfig(_Model):
     cluster: ClusterConfig = Field(description="The Talos Kubernetes cluster and its VMs.")
     client: ClientConfig = Field(description="The container on the lab bridge with talosctl and kubectl.")
     load_balancer: LoadBalancerConfig = Field(description="MetalLB's address pool and the ingress address.")
-    site: SiteConfig = Field(default_factory=SiteConfig, description="The example site behind Traefik.")
-
-
-def _address(text: str) -> Ipv4Address:
-    import ipaddress
-
-    return ipaddress.IPv4Address(text)
-
-
-def _network(text: str) -> Ipv4Network:
-    import ipaddress
-
-    return ipaddress.IPv4Network(text)
+    site: SiteConfig = Field(default={}, description="The example site behind Traefik.")

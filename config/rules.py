@@ -1,28 +1,23 @@
 """Cross-field rules of the stack config (DESIGN §5).
 
 Each check returns problems as (path, message); `check_lab` runs them all so
-a user sees every problem of a stack at once.
+a user sees every problem of a stack at once. A check's docstring is its
+summary in the configuration reference (config.reference renders it).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
 
 from config.guests import derive_mac, lab_guests, router_lan_mac
+from config.messages import Problem
 from config.models import LabConfig
 
-
-class Problem(NamedTuple):
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
 Check = Callable[[LabConfig], Iterator[Problem]]
+
+NODE_POD_PREFIX = 24  # Kubernetes' default node CIDR mask for IPv4 (kube-controller-manager)
+SERVICE_PREFIXES = (12, 28)
 
 
 def _named_addresses(config: LabConfig) -> list[tuple[str, ipaddress.IPv4Address]]:
@@ -46,7 +41,13 @@ def _duplicates(items: list[tuple[str, object]], what: str) -> Iterator[Problem]
             first_seen[value] = path
 
 
+def _hosts(hosts: list[str]) -> str:
+    return "[" + ", ".join(hosts) + "]"
+
+
 def unique_identities(config: LabConfig) -> Iterator[Problem]:
+    """Names, LAN addresses (router, guests, `cluster.vip`, `network.hostAddresses`), MACs (given or derived) and
+    VM ids are unique across the router and every guest."""
     guests = lab_guests(config)
     router = config.network.router
     yield from _duplicates(
@@ -68,24 +69,34 @@ def unique_identities(config: LabConfig) -> Iterator[Problem]:
 
 
 def addresses_on_lan(config: LabConfig) -> Iterator[Problem]:
+    """Every LAN address (router, guests, `cluster.vip`) lies in `network.cidr` and is neither its network nor its
+    broadcast address; every `network.hostAddresses` entry is an address of `network.cidr` with its prefix length."""
     lan = config.network.cidr
+    hosts = {f"network.hostAddresses.{host}": interface for host, interface in config.network.host_addresses.items()}
     for path, address in _named_addresses(config):
-        if address not in lan:
+        if path in hosts:
+            if hosts[path].network != lan:
+                yield Problem(path, f"{hosts[path]} is not in network.cidr {lan}")
+        elif address not in lan:
             yield Problem(path, f"{address} is outside network.cidr {lan}")
         elif address in (lan.network_address, lan.broadcast_address):
             yield Problem(path, f"{address} is the network or broadcast address of {lan}")
-    for host, interface in config.network.host_addresses.items():
-        if interface.network != lan:
-            yield Problem(f"network.hostAddresses.{host}", f"{interface} is not in network.cidr {lan}")
 
 
 def wan_side(config: LabConfig) -> Iterator[Problem]:
+    """`network.router.wanGateway` is a host of the WAN subnet of `network.router.wanAddress` (not its network or
+    broadcast address) other than the router; `network.cidr` does not overlap the WAN subnet; `network.bridge` is
+    not `proxmox.wanBridge`, and neither bridge is one of `network.bridgePorts` (that would join the home LAN to
+    the lab)."""
     router = config.network.router
     wan = router.wan_address.network
-    if router.wan_gateway not in wan:
-        yield Problem("network.router.wanGateway", f"{router.wan_gateway} is not in the WAN subnet {wan}")
-    elif router.wan_gateway == router.wan_address.ip:
-        yield Problem("network.router.wanGateway", f"{router.wan_gateway} is the router's own WAN address")
+    gateway = router.wan_gateway
+    if gateway not in wan:
+        yield Problem("network.router.wanGateway", f"{gateway} is not in the WAN subnet {wan}")
+    elif gateway == router.wan_address.ip:
+        yield Problem("network.router.wanGateway", f"{gateway} is the router's own WAN address")
+    elif wan.prefixlen <= 30 and gateway in (wan.network_address, wan.broadcast_address):
+        yield Problem("network.router.wanGateway", f"{gateway} is the network or broadcast address of {wan}")
     if wan.overlaps(config.network.cidr):
         yield Problem("network.cidr", f"{config.network.cidr} overlaps the WAN subnet {wan}")
     if config.network.bridge == config.proxmox.wan_bridge:
@@ -94,9 +105,28 @@ def wan_side(config: LabConfig) -> Iterator[Problem]:
             f"{config.network.bridge} is proxmox.wanBridge, the host's uplink; the lab needs a bridge of its own "
             "(e.g. vmbr1)",
         )
+    bridges = {
+        config.network.bridge: "network.bridge, the lab bridge itself",
+        config.proxmox.wan_bridge: "proxmox.wanBridge: enslaving the uplink would join the home LAN to the lab",
+    }
+    for host, ports in config.network.bridge_ports.items():
+        for index, port in enumerate(ports):
+            if port in bridges:
+                yield Problem(f"network.bridgePorts.{host}[{index}]", f"{port} is {bridges[port]}")
+
+
+def dns_forwarders(config: LabConfig) -> Iterator[Problem]:
+    """No `network.upstreamDns` server is the router itself (its LAN or WAN address): dnsmasq would ask itself."""
+    router = config.network.router
+    own = {router.address: "network.router.address", router.wan_address.ip: "network.router.wanAddress"}
+    for index, server in enumerate(config.network.upstream_dns):
+        if server in own:
+            yield Problem(f"network.upstreamDns[{index}]", f"{server} is the router itself ({own[server]})")
 
 
 def load_balancer_pool(config: LabConfig) -> Iterator[Problem]:
+    """`loadBalancer.pool` overlaps none of `network.cidr`, the WAN subnet, `cluster.podCidr` and
+    `cluster.serviceCidr`; `loadBalancer.ingressAddress` lies in the pool."""
     pool = config.load_balancer.pool
     others = [
         ("network.cidr", config.network.cidr),
@@ -113,42 +143,67 @@ def load_balancer_pool(config: LabConfig) -> Iterator[Problem]:
 
 
 def cluster_networks(config: LabConfig) -> Iterator[Problem]:
+    """`cluster.podCidr` and `cluster.serviceCidr` overlap neither `network.cidr`, the WAN subnet nor each other;
+    the pod network holds a /24 for every Talos node; the service network is /12 (the API server's limit) to /28
+    (its tenth address is the cluster DNS)."""
     cluster = config.cluster
-    lan = config.network.cidr
+    wan = config.network.router.wan_address.network
     for path, network in (("cluster.podCidr", cluster.pod_cidr), ("cluster.serviceCidr", cluster.service_cidr)):
-        if network.overlaps(lan):
-            yield Problem(path, f"{network} overlaps network.cidr {lan}")
+        for name, other in (("network.cidr", config.network.cidr), ("the WAN subnet", wan)):
+            if network.overlaps(other):
+                yield Problem(path, f"{network} overlaps {name} {other}")
+    nodes = len(cluster.control_planes) + len(cluster.workers)
+    prefix = cluster.pod_cidr.prefixlen
+    node_subnets = 2 ** (NODE_POD_PREFIX - prefix) if prefix <= NODE_POD_PREFIX else 0
+    if node_subnets < nodes:
+        yield Problem(
+            "cluster.podCidr",
+            f"{cluster.pod_cidr} holds {node_subnets} node pod networks (/{NODE_POD_PREFIX} each), fewer than the "
+            f"{nodes} Talos nodes",
+        )
+    prefix = cluster.service_cidr.prefixlen
+    if not SERVICE_PREFIXES[0] <= prefix <= SERVICE_PREFIXES[1]:
+        yield Problem(
+            "cluster.serviceCidr",
+            f"{cluster.service_cidr} is a /{prefix}; a service network is /{SERVICE_PREFIXES[0]} to "
+            f"/{SERVICE_PREFIXES[1]}",
+        )
     if cluster.pod_cidr.overlaps(cluster.service_cidr):
         yield Problem("cluster.serviceCidr", f"{cluster.service_cidr} overlaps cluster.podCidr {cluster.pod_cidr}")
 
 
 def control_plane_quorum(config: LabConfig) -> Iterator[Problem]:
+    """`cluster.controlPlanes` has 1, 3 or 5 entries, an odd number so etcd keeps quorum; more than one needs
+    `cluster.vip`."""
     count = len(config.cluster.control_planes)
-    if count % 2 == 0:
+    if count not in (1, 3, 5):
         yield Problem(
-            "cluster.controlPlanes",
-            f"{count} control planes: use an odd number (1, 3 or 5) so etcd keeps quorum",
+            "cluster.controlPlanes", f"{count} control planes: use 1, 3 or 5 (an odd number keeps etcd quorum)"
         )
     elif count > 1 and config.cluster.vip is None:
         yield Problem("cluster.vip", f"required with {count} control planes (a free address in network.cidr)")
 
 
 def proxmox_placement(config: LabConfig) -> Iterator[Problem]:
+    """`proxmox.nodes` has no duplicates; every `proxmoxNode` and every key of `network.bridgePorts` and
+    `network.hostAddresses` is one of `proxmox.nodes`."""
     hosts = config.proxmox.nodes
     yield from _duplicates([(f"proxmox.nodes[{i}]", host) for i, host in enumerate(hosts)], "host")
     placed = [("network.router.proxmoxNode", config.network.router.proxmox_node)]
     placed += [(f"{g.config_path}.proxmoxNode", g.proxmox_node) for g in lab_guests(config)]
     for path, host in placed:
         if host is not None and host not in hosts:
-            yield Problem(path, f"{host!r} is not one of proxmox.nodes {hosts}")
+            yield Problem(path, f"{host} is not one of proxmox.nodes {_hosts(hosts)}")
     for mapping in ("bridgePorts", "hostAddresses"):
         keys = config.network.bridge_ports if mapping == "bridgePorts" else config.network.host_addresses
         for host in keys:
             if host not in hosts:
-                yield Problem(f"network.{mapping}.{host}", f"{host!r} is not one of proxmox.nodes {hosts}")
+                yield Problem(f"network.{mapping}.{host}", f"{host} is not one of proxmox.nodes {_hosts(hosts)}")
 
 
 def bridges_joined(config: LabConfig) -> Iterator[Problem]:
+    """When the router and guests run on more than one host, every host in use has `network.bridgePorts.<host>`,
+    so the lab bridges form one segment."""
     from config.guests import hosts_in_use
 
     used = hosts_in_use(config)
@@ -163,6 +218,8 @@ def bridges_joined(config: LabConfig) -> Iterator[Problem]:
 
 
 def dynamic_range(config: LabConfig) -> Iterator[Problem]:
+    """`network.dynamicRange`, when set, lies in `network.cidr` (neither end its network or broadcast address),
+    starts no later than it ends and contains no address given to the router, a guest, the VIP or a host."""
     span = config.network.dynamic_range
     if span is None:
         return
@@ -170,6 +227,8 @@ def dynamic_range(config: LabConfig) -> Iterator[Problem]:
     for field, address in (("start", span.start), ("end", span.end)):
         if address not in lan:
             yield Problem(f"network.dynamicRange.{field}", f"{address} is outside network.cidr {lan}")
+        elif address in (lan.network_address, lan.broadcast_address):
+            yield Problem(f"network.dynamicRange.{field}", f"{address} is the network or broadcast address of {lan}")
     if span.start > span.end:
         yield Problem("network.dynamicRange", f"start {span.start} is after end {span.end}")
         return
@@ -182,6 +241,7 @@ CHECKS: tuple[Check, ...] = (
     unique_identities,
     addresses_on_lan,
     wan_side,
+    dns_forwarders,
     load_balancer_pool,
     cluster_networks,
     control_plane_quorum,

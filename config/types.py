@@ -1,7 +1,11 @@
 """Constrained scalar types shared by the stack config models.
 
-Each type accepts only a string in the form it names, so YAML surprises
-(an address written as a number, a bare `yes`) are reported, not coerced.
+Each type accepts only a string in the form it names, so YAML surprises (an
+address written as a number, a bare `yes`) are reported, not coerced, and only
+values that make sense for what they configure: no loopback, multicast,
+link-local, unspecified or broadcast address where a host or subnet is meant,
+no all-zero or multicast MAC, no IP address as a host name. Each carries the
+title and description the configuration reference and the JSON schema show.
 """
 
 from __future__ import annotations
@@ -10,112 +14,242 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+from config.messages import describe, quoted
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_MAC = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
 _SSH_KEY = re.compile(
-    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com)"
-    r" [A-Za-z0-9+/]+={0,3}( \S.*)?$"
+    r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+={0,3}( \S.*)?"
 )
-_BRIDGE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+# Proxmox's `pve-iface` format (pve-common PVE::JSONSchema), within Linux's IFNAMSIZ (15 characters).
+_INTERFACE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,20}(\.[0-9]+)?")
+IFNAMSIZ = 15
+# Proxmox's storage id (pve-storage PVE::Storage::Plugin::parse_storage_id).
+_STORAGE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]")
+_DISK = re.compile(r"/dev/[a-z][a-z0-9]*(/[a-z0-9][a-z0-9_-]*)*")
+MAX_SSH_KEY_LENGTH = 16_384
+
+# Ranges that are never a host or a lab subnet (RFC 6890), by what they are.
+SPECIAL_NETWORKS = (
+    (ipaddress.IPv4Network("0.0.0.0/8"), "unspecified"),
+    (ipaddress.IPv4Network("127.0.0.0/8"), "loopback"),
+    (ipaddress.IPv4Network("169.254.0.0/16"), "link-local"),
+    (ipaddress.IPv4Network("224.0.0.0/4"), "multicast"),
+    (ipaddress.IPv4Network("240.0.0.0/4"), "reserved (or broadcast)"),
+)
+ANYWHERE = ipaddress.IPv4Network("0.0.0.0/0")
 
 
 def _string(value: Any, what: str) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not {what}")
+        raise ValueError(f"expected {what}, got {describe(value)}")
     return value.strip()
 
 
-def _ipv4_address(value: Any) -> ipaddress.IPv4Address:
+def _special(network: ipaddress.IPv4Network) -> str | None:
+    return next((kind for block, kind in SPECIAL_NETWORKS if network.overlaps(block)), None)
+
+
+def _host_address(value: Any) -> ipaddress.IPv4Address:
     text = _string(value, "an IPv4 address")
     try:
-        return ipaddress.IPv4Address(text)
+        address = ipaddress.IPv4Address(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not an IPv4 address") from None
+        raise ValueError(f"{quoted(text)} is not an IPv4 address") from None
+    kind = _special(ipaddress.IPv4Network(address))
+    if kind is not None:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ValueError(f"{address} is {article} {kind} address, not one a host can have")
+    return address
 
 
-def _ipv4_network(value: Any) -> ipaddress.IPv4Network:
+def _network(value: Any, *, anywhere: bool = False) -> ipaddress.IPv4Network:
     text = _string(value, "an IPv4 CIDR")
     if "/" not in text:
-        raise ValueError(f"{text!r} is not an IPv4 CIDR (expected a.b.c.d/len)")
+        raise ValueError(f"{quoted(text)} is not an IPv4 CIDR (expected a.b.c.d/len)")
     try:
-        return ipaddress.IPv4Network(text, strict=True)
+        network = ipaddress.IPv4Network(text, strict=True)
     except ValueError as error:
         if "has host bits set" in str(error):
             network = ipaddress.IPv4Network(text, strict=False)
-            raise ValueError(f"{text!r} has host bits set (did you mean {network}?)") from None
-        raise ValueError(f"{text!r} is not an IPv4 CIDR") from None
+            raise ValueError(f"{quoted(text)} has host bits set (did you mean {network}?)") from None
+        raise ValueError(f"{quoted(text)} is not an IPv4 CIDR") from None
+    kind = None if anywhere and network == ANYWHERE else _special(network)
+    if kind is not None:
+        raise ValueError(f"{network} overlaps the {kind} range, not a subnet of hosts")
+    return network
 
 
-def _ipv4_interface(value: Any) -> ipaddress.IPv4Interface:
+def _source_network(value: Any) -> ipaddress.IPv4Network:
+    return _network(value, anywhere=True)
+
+
+def _interface(value: Any) -> ipaddress.IPv4Interface:
     text = _string(value, "an IPv4 address with prefix length")
     if "/" not in text:
-        raise ValueError(f"{text!r} needs a prefix length (e.g. {text}/24)")
+        raise ValueError(f"{quoted(text)} needs a prefix length (e.g. {shorten_text(text)}/24)")
     try:
-        return ipaddress.IPv4Interface(text)
+        interface = ipaddress.IPv4Interface(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not an IPv4 address with prefix length") from None
+        raise ValueError(f"{quoted(text)} is not an IPv4 address with prefix length") from None
+    _host_address(str(interface.ip))
+    network = interface.network
+    if network.prefixlen <= 30 and interface.ip in (network.network_address, network.broadcast_address):
+        raise ValueError(f"{interface} is the network or broadcast address of {network}, not one a host can have")
+    return interface
+
+
+def shorten_text(text: str) -> str:
+    return text if len(text) <= 20 else text[:17] + "..."
 
 
 def _mac(value: Any) -> str:
     text = _string(value, "a MAC address")
-    if not _MAC.match(text):
-        raise ValueError(f"{text!r} is not a MAC address (expected six hex pairs, e.g. BC:24:11:00:00:01)")
+    if not _MAC.fullmatch(text):
+        raise ValueError(f"{quoted(text)} is not a MAC address (expected six hex pairs, e.g. BC:24:11:00:00:01)")
     if int(text[:2], 16) & 1:
-        raise ValueError(f"{text!r} is a multicast MAC address; a NIC needs a unicast one")
+        raise ValueError(f"{quoted(text)} is a multicast MAC address; a NIC needs a unicast one")
+    if int(text.replace(":", ""), 16) == 0:
+        raise ValueError(f"{quoted(text)} is the all-zero MAC address; a NIC needs a real one")
     return text.upper()
 
 
 def _dns_label(value: Any) -> str:
     text = _string(value, "a name")
-    if not _DNS_LABEL.match(text):
-        raise ValueError(f"{text!r} is not a DNS label (lowercase letters, digits and '-', at most 63)")
+    if not _DNS_LABEL.fullmatch(text):
+        raise ValueError(f"{quoted(text)} is not a DNS label (lowercase letters, digits and '-', at most 63)")
     return text
 
 
 def _dns_name(value: Any) -> str:
-    text = _string(value, "a DNS name").rstrip(".")
-    labels = text.split(".")
-    if len(text) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
-        raise ValueError(f"{text!r} is not a DNS name")
+    text = _string(value, "a DNS name")
+    name = text.removesuffix(".")  # one trailing dot: the same name, written absolute
+    labels = name.split(".")
+    if len(name) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"{quoted(text)} is not a DNS name")
+    if labels[-1].isdigit():
+        raise ValueError(f"{quoted(text)} is an IP address, not a host name (an Ingress host must be a DNS name)")
+    return name
+
+
+def _interface_name(value: Any) -> str:
+    text = _string(value, "an interface name")
+    if len(text) > IFNAMSIZ:
+        raise ValueError(f"{quoted(text)} is {len(text)} characters; Linux interface names have at most {IFNAMSIZ}")
+    if not _INTERFACE.fullmatch(text):
+        raise ValueError(
+            f"{quoted(text)} is not an interface name (a letter, then letters, digits or '_'; optionally .VLAN)"
+        )
     return text
 
 
-def _bridge_name(value: Any) -> str:
-    text = _string(value, "a bridge name")
-    if not _BRIDGE.match(text):
-        raise ValueError(f"{text!r} is not a Linux bridge name (at most 15 characters)")
+def _storage_id(value: Any) -> str:
+    text = _string(value, "a Proxmox storage id")
+    if not _STORAGE_ID.fullmatch(text):
+        raise ValueError(
+            f"{quoted(text)} is not a Proxmox storage id (a letter, then letters, digits, '-', '_' or '.', "
+            "ending in a letter or digit)"
+        )
+    return text
+
+
+def _disk_path(value: Any) -> str:
+    text = _string(value, "a disk path")
+    if not _DISK.fullmatch(text):
+        raise ValueError(f"{quoted(text)} is not a disk device path (e.g. /dev/sda, /dev/nvme0n1)")
     return text
 
 
 def _ssh_public_key(value: Any) -> str:
     text = _string(value, "an SSH public key")
-    if not _SSH_KEY.match(text):
-        raise ValueError(f"{text[:40]!r} is not an OpenSSH public key line")
+    if len(text) > MAX_SSH_KEY_LENGTH or not _SSH_KEY.fullmatch(text):
+        raise ValueError(f"{quoted(text[:40])} is not an OpenSSH public key line")
     return text
 
 
-def _talos_version(value: str) -> str:
+def _talos_version(value: Any) -> str:
     from config.versions import check_talos_version
 
+    if not isinstance(value, str):
+        raise ValueError(f"expected a Talos version, got {describe(value)}")
     return check_talos_version(value)
 
 
-def _kubernetes_version(value: str) -> str:
+def _kubernetes_version(value: Any) -> str:
     from config.versions import check_kubernetes_version
 
+    if not isinstance(value, str):
+        raise ValueError(f"expected a Kubernetes version, got {describe(value)}")
     return check_kubernetes_version(value)
 
 
-Ipv4Address = Annotated[ipaddress.IPv4Address, BeforeValidator(_ipv4_address)]
-Ipv4Network = Annotated[ipaddress.IPv4Network, BeforeValidator(_ipv4_network)]
-Ipv4Interface = Annotated[ipaddress.IPv4Interface, BeforeValidator(_ipv4_interface)]
-MacAddress = Annotated[str, BeforeValidator(_mac)]
-DnsLabel = Annotated[str, BeforeValidator(_dns_label)]
-DnsName = Annotated[str, BeforeValidator(_dns_name)]
-BridgeName = Annotated[str, BeforeValidator(_bridge_name)]
-SshPublicKey = Annotated[str, BeforeValidator(_ssh_public_key)]
-TalosVersion = Annotated[str, AfterValidator(_talos_version)]
-KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
-VmId = Annotated[int, Field(strict=True, ge=100, le=999_999_999)]
+def _schema(title: str, description: str, **extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "title": title, "description": description, **extra})
+
+
+Ipv4Address = Annotated[
+    ipaddress.IPv4Address,
+    BeforeValidator(_host_address),
+    _schema(
+        "IPv4 address",
+        "A host's address: not loopback, multicast, link-local, unspecified or broadcast.",
+        format="ipv4",
+    ),
+]
+Ipv4Network = Annotated[
+    ipaddress.IPv4Network,
+    BeforeValidator(_network),
+    _schema("IPv4 CIDR", "A subnet a.b.c.d/len without host bits, clear of the special ranges (RFC 6890)."),
+]
+SourceNetwork = Annotated[
+    ipaddress.IPv4Network,
+    BeforeValidator(_source_network),
+    _schema("IPv4 CIDR", "A source range a.b.c.d/len without host bits; 0.0.0.0/0 for anywhere."),
+]
+Ipv4Interface = Annotated[
+    ipaddress.IPv4Interface,
+    BeforeValidator(_interface),
+    _schema("IPv4 address/prefix", "A host's address with its subnet's prefix length, e.g. 192.168.0.200/24."),
+]
+MacAddress = Annotated[
+    str,
+    BeforeValidator(_mac),
+    _schema("MAC address", "Six hex pairs, unicast and not all zero.", pattern=f"^{_MAC.pattern}$"),
+]
+DnsLabel = Annotated[
+    str,
+    BeforeValidator(_dns_label),
+    _schema("DNS label", "Lowercase letters, digits and '-', at most 63.", pattern=f"^{_DNS_LABEL.pattern}$"),
+]
+DnsName = Annotated[
+    str, BeforeValidator(_dns_name), _schema("DNS name", "Dot-separated DNS labels, not an IP address.")
+]
+InterfaceName = Annotated[
+    str,
+    BeforeValidator(_interface_name),
+    _schema(
+        "interface name",
+        "A Linux network interface, at most 15 characters (e.g. vmbr1, enp2s0, eno1.20).",
+        maxLength=IFNAMSIZ,
+    ),
+]
+StorageId = Annotated[
+    str,
+    BeforeValidator(_storage_id),
+    _schema(
+        "Proxmox storage id",
+        "A storage as named in Proxmox (Datacenter > Storage).",
+        pattern=f"^{_STORAGE_ID.pattern}$",
+    ),
+]
+DiskPath = Annotated[str, BeforeValidator(_disk_path), _schema("disk path", "A block device under /dev.")]
+SshPublicKey = Annotated[
+    str, BeforeValidator(_ssh_public_key), _schema("SSH public key line", "One line of an authorized_keys file.")
+]
+TalosVersion = Annotated[str, BeforeValidator(_talos_version), _schema("Talos version", "vMAJOR.MINOR.PATCH.")]
+KubernetesVersion = Annotated[
+    str, BeforeValidator(_kubernetes_version), _schema("Kubernetes version", "MAJOR.MINOR.PATCH.")
+]
+VmId = Annotated[int, Field(strict=True, ge=100, le=999_999_999, title="Proxmox VM id")]

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import re
 
+from config.messages import quoted
+
 SUPPORTED_TALOS_MINORS = ((1, 13),)
 SUPPORTED_KUBERNETES_MINORS = tuple((1, minor) for minor in range(31, 37))
 
-_TALOS = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
-_KUBERNETES = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
+# ASCII digits, no leading zeros, nothing after the patch number (not even a newline): the
+# version is rendered into download URLs and image names.
+_NUMBER = "(0|[1-9][0-9]{0,5})"
+_TALOS = re.compile(rf"v{_NUMBER}\.{_NUMBER}\.{_NUMBER}")
+_KUBERNETES = re.compile(rf"v?{_NUMBER}\.{_NUMBER}\.{_NUMBER}")
 
 
 def _minors(minors: tuple[tuple[int, int], ...], prefix: str) -> str:
@@ -22,18 +27,18 @@ def _minors(minors: tuple[tuple[int, int], ...], prefix: str) -> str:
 
 
 def check_talos_version(text: str) -> str:
-    match = _TALOS.match(text)
+    match = _TALOS.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not a Talos version (expected vMAJOR.MINOR.PATCH, e.g. v1.13.9)")
+        raise ValueError(f"{quoted(text)} is not a Talos version (expected vMAJOR.MINOR.PATCH, e.g. v1.13.9)")
     if (int(match[1]), int(match[2])) not in SUPPORTED_TALOS_MINORS:
         raise ValueError(f"{text} is not supported (supported: {_minors(SUPPORTED_TALOS_MINORS, 'v')})")
     return text
 
 
 def check_kubernetes_version(text: str) -> str:
-    match = _KUBERNETES.match(text)
+    match = _KUBERNETES.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not a Kubernetes version (expected MAJOR.MINOR.PATCH, e.g. 1.36.3)")
+        raise ValueError(f"{quoted(text)} is not a Kubernetes version (expected MAJOR.MINOR.PATCH, e.g. 1.36.3)")
     if (int(match[1]), int(match[2])) not in SUPPORTED_KUBERNETES_MINORS:
         raise ValueError(
             f"{text} is not supported with Talos 1.13 (supported: {_minors(SUPPORTED_KUBERNETES_MINORS, '')})"
