@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
@@ -45,21 +45,22 @@ def quoted(text: str) -> str:
 
 def describe(value: Any) -> str:
     """A value as the stack file has it: `null`, `true`, `2.5`, `'text'`, a list, a mapping."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf") if math.isinf(value) else str(value)
-    if isinstance(value, int):
-        return shorten(str(value))
-    if isinstance(value, str):
-        return f"the string {quoted(value)}"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+    for kind, text in _KINDS:
+        if isinstance(value, kind):
+            return text(value)
     return shorten(str(value))
+
+
+_KINDS: tuple[tuple[Any, Callable[[Any], str]], ...] = (
+    (type(None), lambda _: "null"),
+    (bool, lambda value: "true" if value else "false"),
+    (int | float, lambda value: shorten(str(value))),
+    (str, lambda value: f"the string {quoted(value)}"),
+    (list | tuple, lambda _: "a list"),
+    (dict, lambda _: "a mapping"),
+)
 
 
 def path_text(loc: Sequence[int | str]) -> str:
@@ -78,34 +79,38 @@ def validation_problem(error: Any, model: type[BaseModel]) -> Problem:
     """A pydantic error (from `ValidationError.errors()`) as a problem line."""
     loc = tuple(error["loc"])
     kind = error["type"]
-    value = error.get("input")
-    context = error.get("ctx") or {}
-    return Problem(path_text(loc), _message(kind, value, context, str(error["msg"]), model, loc))
-
-
-def _message(kind: str, value: Any, context: dict[str, Any], text: str, model: type[BaseModel], loc: Any) -> str:
     if kind == "extra_forbidden":
-        return "unknown key" + _suggestion(model, loc)
-    if kind == "missing":
-        return "required key is missing"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"expected a mapping, got {describe(value)}"
-    if kind == "list_type":
-        return f"expected a list, got {describe(value)}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected an integer, got {describe(value)}"
-    if kind == "greater_than_equal":
-        return f"{describe(value)} is less than the minimum {context['ge']}"
-    if kind == "less_than_equal":
-        return f"{describe(value)} is more than the maximum {context['le']}"
-    if kind == "too_short":
-        least = context["min_length"]
-        return f"needs at least {least} {'entry' if least == 1 else 'entries'}"
-    if kind == "too_long":
-        return f"{context['actual_length']} entries, at most {context['max_length']}"
-    if kind == "value_error":
-        return text.removeprefix("Value error, ")
-    return f"{describe(value)} is not valid here"
+        return Problem(path_text(loc), "unknown key" + _suggestion(model, loc))
+    value, context = error.get("input"), error.get("ctx") or {}
+    if kind in _MESSAGES:
+        text = _MESSAGES[kind](value, context)
+    elif kind == "value_error":  # the types' own messages (config.types)
+        text = str(error["msg"]).removeprefix("Value error, ")
+    else:
+        text = f"{describe(value)} is not valid here"
+    return Problem(path_text(loc), text)
+
+
+def _entries(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
+_MAPPING = lambda value, _: f"expected a mapping, got {describe(value)}"  # noqa: E731
+_INTEGER = lambda value, _: f"expected an integer, got {describe(value)}"  # noqa: E731
+_MESSAGES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
+    "missing": lambda _, __: "required key is missing",
+    "model_type": _MAPPING,
+    "model_attributes_type": _MAPPING,
+    "dict_type": _MAPPING,
+    "list_type": lambda value, _: f"expected a list, got {describe(value)}",
+    "int_type": _INTEGER,
+    "int_parsing": _INTEGER,
+    "int_from_float": _INTEGER,
+    "greater_than_equal": lambda value, context: f"{describe(value)} is less than the minimum {context['ge']}",
+    "less_than_equal": lambda value, context: f"{describe(value)} is more than the maximum {context['le']}",
+    "too_short": lambda _, context: f"needs at least {_entries(context['min_length'])}",
+    "too_long": lambda _, context: f"{_entries(context['actual_length'])}, at most {context['max_length']}",
+}
 
 
 def _suggestion(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:

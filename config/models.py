@@ -198,9 +198,7 @@ class ClusterConfig(_Model):
         description="Talos layer-2 VIP for the Kubernetes API, a free address in `network.cidr`; required with more "
         "than one control plane.",
     )
-    control_planes: list[GuestConfig] = Field(
-        min_length=1, description="Control-plane VMs: 1, 3 or 5."
-    )
+    control_planes: list[GuestConfig] = Field(min_length=1, description="Control-plane VMs: 1, 3 or 5.")
     workers: list[GuestConfig] = Field(
         default=[], max_length=MAX_WORKERS, description="Worker VMs; MetalLB announces the ingress address from them."
     )

@@ -17,6 +17,13 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from config.messages import describe, quoted
+from config.versions import (
+    SUPPORTED_KUBERNETES_MINORS,
+    SUPPORTED_TALOS_MINORS,
+    check_kubernetes_version,
+    check_talos_version,
+    minors,
+)
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _MAC = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
@@ -170,16 +177,12 @@ def _ssh_public_key(value: Any) -> str:
 
 
 def _talos_version(value: Any) -> str:
-    from config.versions import check_talos_version
-
     if not isinstance(value, str):
         raise ValueError(f"expected a Talos version, got {describe(value)}")
     return check_talos_version(value)
 
 
 def _kubernetes_version(value: Any) -> str:
-    from config.versions import check_kubernetes_version
-
     if not isinstance(value, str):
         raise ValueError(f"expected a Kubernetes version, got {describe(value)}")
     return check_kubernetes_version(value)
@@ -206,7 +209,7 @@ Ipv4Network = Annotated[
 SourceNetwork = Annotated[
     ipaddress.IPv4Network,
     BeforeValidator(_source_network),
-    _schema("IPv4 CIDR", "A source range a.b.c.d/len without host bits; 0.0.0.0/0 for anywhere."),
+    _schema("IPv4 source CIDR", "A source range a.b.c.d/len without host bits; 0.0.0.0/0 for anywhere."),
 ]
 Ipv4Interface = Annotated[
     ipaddress.IPv4Interface,
@@ -248,8 +251,47 @@ DiskPath = Annotated[str, BeforeValidator(_disk_path), _schema("disk path", "A b
 SshPublicKey = Annotated[
     str, BeforeValidator(_ssh_public_key), _schema("SSH public key line", "One line of an authorized_keys file.")
 ]
-TalosVersion = Annotated[str, BeforeValidator(_talos_version), _schema("Talos version", "vMAJOR.MINOR.PATCH.")]
-KubernetesVersion = Annotated[
-    str, BeforeValidator(_kubernetes_version), _schema("Kubernetes version", "MAJOR.MINOR.PATCH.")
+TalosVersion = Annotated[
+    str,
+    BeforeValidator(_talos_version),
+    _schema(
+        "Talos version",
+        f"vMAJOR.MINOR.PATCH in ASCII digits, no leading zeros; supported: {minors(SUPPORTED_TALOS_MINORS, 'v')}.",
+    ),
 ]
-VmId = Annotated[int, Field(strict=True, ge=100, le=999_999_999, title="Proxmox VM id")]
+KubernetesVersion = Annotated[
+    str,
+    BeforeValidator(_kubernetes_version),
+    _schema(
+        "Kubernetes version",
+        f"MAJOR.MINOR.PATCH in ASCII digits, no leading zeros; supported: {minors(SUPPORTED_KUBERNETES_MINORS, '')}.",
+    ),
+]
+VmId = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=100,
+        le=999_999_999,
+        title="Proxmox VM id",
+        description="An integer from 100 (lower ids are reserved) to 999999999, as Proxmox allows.",
+    ),
+]
+
+# Every type above, for the configuration reference's table of types.
+SCHEMA_TYPES = (
+    Ipv4Address,
+    Ipv4Interface,
+    Ipv4Network,
+    SourceNetwork,
+    MacAddress,
+    DnsLabel,
+    DnsName,
+    InterfaceName,
+    StorageId,
+    DiskPath,
+    SshPublicKey,
+    TalosVersion,
+    KubernetesVersion,
+    VmId,
+)

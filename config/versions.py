@@ -22,7 +22,7 @@ _TALOS = re.compile(rf"v{_NUMBER}\.{_NUMBER}\.{_NUMBER}")
 _KUBERNETES = re.compile(rf"v?{_NUMBER}\.{_NUMBER}\.{_NUMBER}")
 
 
-def _minors(minors: tuple[tuple[int, int], ...], prefix: str) -> str:
+def minors(minors: tuple[tuple[int, int], ...], prefix: str) -> str:
     return ", ".join(f"{prefix}{major}.{minor}.x" for major, minor in minors)
 
 
@@ -31,7 +31,7 @@ def check_talos_version(text: str) -> str:
     if not match:
         raise ValueError(f"{quoted(text)} is not a Talos version (expected vMAJOR.MINOR.PATCH, e.g. v1.13.9)")
     if (int(match[1]), int(match[2])) not in SUPPORTED_TALOS_MINORS:
-        raise ValueError(f"{text} is not supported (supported: {_minors(SUPPORTED_TALOS_MINORS, 'v')})")
+        raise ValueError(f"{text} is not supported (supported: {minors(SUPPORTED_TALOS_MINORS, 'v')})")
     return text
 
 
@@ -41,6 +41,6 @@ def check_kubernetes_version(text: str) -> str:
         raise ValueError(f"{quoted(text)} is not a Kubernetes version (expected MAJOR.MINOR.PATCH, e.g. 1.36.3)")
     if (int(match[1]), int(match[2])) not in SUPPORTED_KUBERNETES_MINORS:
         raise ValueError(
-            f"{text} is not supported with Talos 1.13 (supported: {_minors(SUPPORTED_KUBERNETES_MINORS, '')})"
+            f"{text} is not supported with Talos 1.13 (supported: {minors(SUPPORTED_KUBERNETES_MINORS, '')})"
         )
     return text.removeprefix("v")

@@ -27,12 +27,18 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--config-file", type=Path, help="read this stack file instead")
     plan.add_argument("--out", type=Path, help="write the plan's files into this directory")
     plan.add_argument("--format", choices=["text", "json"], default="text", help="summary format (default: text)")
+    commands.add_parser("schema", help="print the JSON schema of a stack file (for editors)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """`homelab` as a function (for tests and other callers): the exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "schema":
+        from config.schema import schema_text
+
+        sys.stdout.write(schema_text())
+        return 0
     with gc_paused():
         return _plan(args)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from config import reference
 from config.models import LabConfig
 from config.rules import CHECKS
+from config.types import SCHEMA_TYPES
 from tests.support import REPO
 
 README = REPO / "README.md"
@@ -129,10 +130,17 @@ def test_defaults(rendered: str, key: str, default: str) -> None:
         ("homelab:site.host", "DNS name"),
         ("homelab:network.router.cores", "integer 1–64"),  # noqa: RUF001
         ("homelab:site.replicas", "integer 1–50"),  # noqa: RUF001
-        ("homelab:network.upstreamDns", "list of IPv4 addresses, at least 1"),
-        ("homelab:network.hostAddresses", "map of host → IPv4 address/prefix"),
-        ("homelab:cluster.controlPlanes", "list of objects (keys below), at least 1"),
-        ("homelab:cluster.talosVersion", "Talos version (v1.13.x)"),
+        ("homelab:network.upstreamDns", "list of IPv4 address, 1 to 16 entries"),
+        ("homelab:network.hostAddresses", "map of host → (IPv4 address/prefix), at most 32 hosts"),
+        ("homelab:network.bridgePorts", "map of host → (list of interface name, at most 16 entries), at most 32 hosts"),
+        ("homelab:cluster.controlPlanes", "list of object (keys below)"),
+        ("homelab:cluster.workers", "list of object (keys below), at most 250 entries"),
+        ("homelab:proxmox.nodes", "list of DNS label, 1 to 32 entries"),
+        ("homelab:proxmox.vmDatastore", "Proxmox storage id"),
+        ("homelab:network.bridge", "interface name"),
+        ("homelab:network.adminCidrs", "list of IPv4 source CIDR, 1 to 64 entries"),
+        ("homelab:cluster.talosVersion", "Talos version"),
+        ("homelab:cluster.installDisk", "disk path"),
     ],
 )
 def test_types_in_user_terms(rendered: str, key: str, type_text: str) -> None:
@@ -149,14 +157,28 @@ def test_sections_in_order(rendered: str) -> None:
         "`homelab:loadBalancer`",
         "`homelab:site`",
         "`homelab:sshPublicKeys`",
+        "Types",
         "Rules across keys",
     ]
 
 
-def test_every_cross_field_check_is_summarised(rendered: str) -> None:
-    assert set(reference.RULE_SUMMARIES) == {check.__name__ for check in CHECKS}
-    for summary in reference.RULE_SUMMARIES.values():
+def test_every_cross_field_check_is_summarised_by_its_docstring(rendered: str) -> None:
+    summaries = reference.rule_summaries()
+    assert len(summaries) == len(CHECKS)
+    for check, summary in zip(CHECKS, summaries, strict=True):
+        assert check.__doc__, f"{check.__name__} needs a docstring: it is its summary in the reference"
+        assert summary == " ".join(check.__doc__.split())
         assert f"- {summary}" in rendered
+
+
+def test_types_table_lists_every_type_with_what_it_accepts(rendered: str) -> None:
+    table = reference.types()
+    assert len(table) == len(SCHEMA_TYPES), "each type has a title of its own"
+    assert table["Talos version"].endswith("supported: v1.13.x.")
+    assert "1.31.x" in table["Kubernetes version"]
+    assert table["interface name"].startswith("A Linux network interface, at most 15 characters")
+    for title, text in table.items():
+        assert f"| {title} | {text} |" in rendered
 
 
 def test_deterministic() -> None:
