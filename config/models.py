@@ -13,7 +13,7 @@ are not seen in practice); Proxmox VM ids run from 100 to 999999999.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -40,6 +40,12 @@ MAX_WORKERS = 250
 MAX_LIST = 16  # DNS forwarders, ports per host
 MAX_ADMIN_CIDRS = 64
 MAX_SSH_KEYS = 64
+
+
+def _as_written(value: object) -> Any:
+    """A default as the stack file writes it (what the JSON schema and the reference show); the model
+    validates it into its type (`validate_default`)."""
+    return value
 
 
 class _Model(BaseModel):
@@ -127,7 +133,7 @@ class NetworkConfig(_Model):
     )
     router: RouterConfig = Field(description="The router container between the home LAN (WAN) and the lab (LAN).")
     upstream_dns: list[Ipv4Address] = Field(
-        default=["1.1.1.1", "9.9.9.9"],
+        default=_as_written(["1.1.1.1", "9.9.9.9"]),
         min_length=1,
         max_length=MAX_LIST,
         description="DNS servers the router forwards the lab's queries to.",
@@ -203,9 +209,11 @@ class ClusterConfig(_Model):
         default=[], max_length=MAX_WORKERS, description="Worker VMs; MetalLB announces the ingress address from them."
     )
     install_disk: DiskPath = Field(default="/dev/sda", description="Disk Talos installs itself to, inside each VM.")
-    pod_cidr: Ipv4Network = Field(default="10.244.0.0/16", description="Kubernetes pod network; off the LAN.")
+    pod_cidr: Ipv4Network = Field(
+        default=_as_written("10.244.0.0/16"), description="Kubernetes pod network; off the LAN."
+    )
     service_cidr: Ipv4Network = Field(
-        default="10.96.0.0/12",
+        default=_as_written("10.96.0.0/12"),
         description="Kubernetes service network; off the LAN and the pod network.",
     )
 
@@ -241,4 +249,4 @@ class LabConfig(_Model):
     cluster: ClusterConfig = Field(description="The Talos Kubernetes cluster and its VMs.")
     client: ClientConfig = Field(description="The container on the lab bridge with talosctl and kubectl.")
     load_balancer: LoadBalancerConfig = Field(description="MetalLB's address pool and the ingress address.")
-    site: SiteConfig = Field(default={}, description="The example site behind Traefik.")
+    site: SiteConfig = Field(default=_as_written({}), description="The example site behind Traefik.")

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 MAX_DEPTH = 64
-MAX_VALUES = 50_000
+MAX_VALUES = 20_000
 MAX_NUMBER_DIGITS = 1_000
 
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
