@@ -5,6 +5,7 @@ from __future__ import annotations
 import runpy
 import subprocess
 import sys
+from pathlib import Path
 
 import pulumi
 import pytest
@@ -12,11 +13,11 @@ import pytest
 from config.loading import apply_stack_file
 from tests.support import INVALID, REPO
 
-GUEST_OUTSIDE_LAN = INVALID / "guest-outside-lan.yaml"
+GUEST_OUTSIDE_LAN = INVALID / "addresses-and-networks" / "guest-outside-lan.yaml"
 
 
-def _expected_messages(path: str) -> list[str]:
-    text = (INVALID / path).read_text(encoding="utf-8")
+def _expected_messages(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
     return [line.removeprefix("# expect: ") for line in text.splitlines() if line.startswith("# expect: ")]
 
 
@@ -25,7 +26,7 @@ def test_invalid_config_raises_run_error_with_the_plan_messages() -> None:
     with pytest.raises(pulumi.RunError) as raised:
         runpy.run_path(str(REPO / "__main__.py"), run_name="__main__")
     message = str(raised.value)
-    expected = _expected_messages(GUEST_OUTSIDE_LAN.name)
+    expected = _expected_messages(GUEST_OUTSIDE_LAN)
     assert expected
     for line in expected:
         assert line in message.splitlines()
@@ -42,4 +43,4 @@ def test_homelab_plan_prints_the_same_messages() -> None:
     )
     assert result.returncode == 2
     printed = [line.strip() for line in result.stderr.splitlines()[1:]]
-    assert printed == _expected_messages(GUEST_OUTSIDE_LAN.name)
+    assert printed == _expected_messages(GUEST_OUTSIDE_LAN)
