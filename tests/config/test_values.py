@@ -216,3 +216,47 @@ def test_values_from_pulumi_are_decoded_when_they_are_json(text: str, value: Any
     from config.loading import _decode  # pyright: ignore[reportPrivateUsage]
 
     assert _decode(text) == value
+
+
+def _message(kind: Any, value: Any) -> str:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(kind).validate_python(value)
+    return str(caught.value.errors()[0]["msg"]).removeprefix("Value error, ")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "message"),
+    [
+        (types.SshPublicKey, 5, "expected an SSH public key, got 5"),
+        (
+            types.SshPublicKey,
+            "ssh-rsa " + "=" * 60,
+            f"{quoted('ssh-rsa ' + '=' * 32)} is not an OpenSSH public key line",
+        ),
+        (types.Ipv4Interface, "x" * 30, f"{quoted('x' * 30)} needs a prefix length (e.g. {'x' * 17}.../24)"),
+        (types.Ipv4Interface, "x" * 20, f"{quoted('x' * 20)} needs a prefix length (e.g. {'x' * 20}/24)"),
+        (types.Ipv4Interface, None, "expected an IPv4 address with prefix length, got null"),
+        (types.Ipv4Network, [], "expected an IPv4 CIDR, got a list"),
+        (types.MacAddress, 1, "expected a MAC address, got 1"),
+        (types.DnsName, {}, "expected a DNS name, got a mapping"),
+        (types.InterfaceName, 1.5, "expected an interface name, got 1.5"),
+        (types.StorageId, True, "expected a Proxmox storage id, got true"),
+        (types.DiskPath, 0, "expected a disk path, got 0"),
+        (types.TalosVersion, 1.13, "expected a Talos version, got 1.13"),
+        (types.KubernetesVersion, None, "expected a Kubernetes version, got null"),
+        (types.DnsLabel, None, "expected a name, got null"),
+        (types.Ipv4Address, "0.1.2.3", "0.1.2.3 is an unspecified address, not one a host can have"),
+        (types.Ipv4Address, "127.0.0.1", "127.0.0.1 is a loopback address, not one a host can have"),
+        (types.Ipv4Network, "224.0.0.0/24", "224.0.0.0/24 overlaps the multicast range, not a subnet of hosts"),
+    ],
+)
+def test_type_messages(kind: Any, value: Any, message: str) -> None:
+    assert _message(kind, value) == message
+
+
+def test_unknown_hosts_are_listed_as_the_stack_writes_them() -> None:
+    raw = _example()
+    raw["proxmox"]["nodes"] = ["pve-a", "pve-b"]
+    raw["network"]["router"]["proxmoxNode"] = "pve-c"
+    raw["network"]["bridgePorts"] = {"pve-a": ["eno1"], "pve-b": ["eno1"]}
+    assert _problems(raw) == ["network.router.proxmoxNode: pve-c is not one of proxmox.nodes [pve-a, pve-b]"]
