@@ -290,9 +290,3 @@ def test_router_on_a_host_of_its_own_counts_as_in_use() -> None:
         "network.bridgePorts.pve-a",
         "network.bridgePorts.pve-b",
     ]
-
-
-def test_router_wan_mac_is_derived_from_the_cluster_and_router_names() -> None:
-    config = load_stack_file(EXAMPLE)
-    # Pinned: a change gives the router a new WAN NIC (and the home router a new neighbour).
-    assert router_wan_mac(config) == derive_mac("homelab", "router", "wan") == "BC:24:11:85:1F:32"

@@ -252,3 +252,18 @@ def test_readme_reference_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> N
     """`--check README.md`: fails (never skips) when README.md, its markers or a fresh reference are missing."""
     status = reference.main(["--check", str(README)])
     assert status == 0, capsys.readouterr().err.strip()
+
+
+def test_without_arguments_it_prints_the_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    assert reference.main([]) == 0
+    assert capsys.readouterr().out == reference.render() + "\n"
+
+
+def test_help_names_the_command_and_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        reference.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.startswith("usage: python -m config.reference [-h] [--write README | --check README]")
+    assert "The configuration reference, from the stack config models." in text
+    assert "--write README rewrite the marked section of this file" in text
+    assert "--check README exit 1 if the marked section is out of date" in text

@@ -86,7 +86,8 @@ def test_explicit_tag_on_the_wrong_text_is_an_error(text: str) -> None:
 def test_number_digits_bound() -> None:
     assert _value("9" * MAX_NUMBER_DIGITS) == int("9" * MAX_NUMBER_DIGITS)
     assert _value("9" * (MAX_NUMBER_DIGITS + 1)) == "9" * (MAX_NUMBER_DIGITS + 1)
-    assert _value("1." + "5" * MAX_NUMBER_DIGITS) == "1." + "5" * MAX_NUMBER_DIGITS
+    assert _value("1." + "5" * (MAX_NUMBER_DIGITS - 2)) == float("1." + "5" * (MAX_NUMBER_DIGITS - 2))
+    assert _value("1." + "5" * (MAX_NUMBER_DIGITS - 1)) == "1." + "5" * (MAX_NUMBER_DIGITS - 1)
 
 
 def test_keys_are_the_text_written() -> None:
