@@ -260,3 +260,27 @@ def test_unknown_hosts_are_listed_as_the_stack_writes_them() -> None:
     raw["network"]["router"]["proxmoxNode"] = "pve-c"
     raw["network"]["bridgePorts"] = {"pve-a": ["eno1"], "pve-b": ["eno1"]}
     assert _problems(raw) == ["network.router.proxmoxNode: pve-c is not one of proxmox.nodes [pve-a, pve-b]"]
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "problem"),
+    [
+        (
+            ("cluster", "controlPlanes", 0),
+            "memoryMb",
+            "cluster.controlPlanes[0].memoryMb: unknown key (did you mean 'memoryMiB'?)",
+        ),
+        (("network", "dynamicRange"), "ends", "network.dynamicRange.ends: unknown key (did you mean 'end'?)"),
+        (("loadBalancer",), "pools", "loadBalancer.pools: unknown key (did you mean 'pool'?)"),
+        (("loadBalancer",), "zzz", "loadBalancer.zzz: unknown key"),
+        ((), "qqq", "qqq: unknown key"),
+    ],
+)
+def test_unknown_keys_with_and_without_a_suggestion(path: tuple[Any, ...], key: str, problem: str) -> None:
+    raw = _example()
+    raw["network"]["dynamicRange"] = {"start": "192.168.1.10", "end": "192.168.1.20"}
+    node = raw
+    for part in path:
+        node = node[part]
+    node[key] = 1
+    assert _problems(raw) == [problem]
