@@ -59,7 +59,9 @@ def _lab_config_from(values: Mapping[str, Any]) -> LabConfig:
     prefix = f"{NAMESPACE}:"
     raw = {key.removeprefix(prefix): _decode(value) for key, value in values.items() if key.startswith(prefix)}
     misspelt = [
-        Problem(path_text([key]), f"unknown namespace (did you mean '{NAMESPACE}:{key.partition(':')[2]}'?)")
+        Problem(
+            path_text([key]), f"unknown namespace (did you mean {quoted(NAMESPACE + ':' + key.partition(':')[2])}?)"
+        )
         for key in sorted(values)
         if ":" in key and key.partition(":")[0] != NAMESPACE and _close_to_namespace(key.partition(":")[0])
     ]

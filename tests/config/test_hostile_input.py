@@ -139,7 +139,7 @@ def test_plan_exits_0_or_2_without_traceback(
     assert len(err) < (MAX_PROBLEMS + 2) * MAX_PROBLEM_LENGTH
 
 
-# --- the bound on lab size --------------------------------------------------------------------------
+# --- the bound on lab size (times are CPU times: a busy machine does not make them fail) ------------
 
 
 def test_largest_lab_is_accepted(tmp_path: Path) -> None:
@@ -150,10 +150,10 @@ def test_largest_lab_is_accepted(tmp_path: Path) -> None:
 
 def test_one_worker_more_is_refused_at_once(tmp_path: Path) -> None:
     stack = write_stack(scaled_stack(workers=251, control_planes=5), tmp_path, "too-large")
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ConfigError) as caught:
         load_stack_file(stack)
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert [str(problem) for problem in caught.value.problems] == ["cluster.workers: 251 entries, at most 250"]
 
 
@@ -161,17 +161,28 @@ def test_one_worker_more_is_refused_at_once(tmp_path: Path) -> None:
     "name", ["encoding-and-yaml/alias-bomb", "encoding-and-yaml/huge-file", "numbers-and-bounds/too-many-workers"]
 )
 def test_hostile_files_are_refused_well_under_a_second(name: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ConfigError):
         load_stack_file(INVALID / f"{name}.yaml")
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_a_million_values_are_refused_without_reading_them_all(tmp_path: Path) -> None:
     stack = tmp_path / "Pulumi.wide.yaml"
     stack.write_text("config:\n  other:wide: [" + "1," * 400_000 + "1]\n", encoding="utf-8")
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ConfigError) as caught:
         load_stack_file(stack)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert "more than 20000 values" in str(caught.value)
+
+
+def test_a_long_misspelt_key_is_shortened(tmp_path: Path) -> None:
+    stack = write_stack(example_stack(), tmp_path, "long")
+    stack.write_text(stack.read_text(encoding="utf-8") + "  homelb:" + "x" * 300 + ": 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_stack_file(stack)
+    (problem,) = (str(problem) for problem in caught.value.problems)
+    assert problem.startswith("'homelb:xxx")
+    assert "unknown namespace (did you mean 'homelab:xxx" in problem
+    assert len(problem) < 200
