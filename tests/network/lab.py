@@ -43,6 +43,7 @@ class StandIns:
     outsider: ipaddress.IPv4Address
     upstream: ipaddress.IPv4Address
     laptop: ipaddress.IPv4Address
+    home: ipaddress.IPv4Address  # a home-LAN host beside the laptop (the Proxmox API, SSH)
 
 
 @dataclass
@@ -102,6 +103,14 @@ class Lab:
     def probe_name(self) -> str:
         return f"probe.{self.stack}.homelab.test"
 
+    @property
+    def rebinding_answers(self) -> dict[str, str]:
+        """Public names the upstream DNS points at a home-LAN and a loopback address."""
+        return {
+            f"rebind-home.{self.stack}.homelab.test": str(self.stand_ins.home),
+            f"rebind-loopback.{self.stack}.homelab.test": "127.0.0.1",
+        }
+
     # --- probes -------------------------------------------------------------------
 
     def fetch(self, ns: str, url: str, resolve: str | None = None, connect_timeout: float = 2) -> Fetch:
@@ -125,6 +134,33 @@ class Lab:
 
     def request_leases(self) -> dict[str, Lease | None]:
         return self.dhcp.request(self.guests)
+
+    # --- the firewall, as nftables.service runs it (with the router's drop-in) -------------
+
+    def load_firewall(self, ruleset: Path) -> bool:
+        """Start: forwarding off, load the ruleset, forwarding on only if it loaded."""
+        forwarding: dict[str, str] = self.plan.network.get("forwarding", {})
+        for key in forwarding:
+            self.ns.sysctl(self.router, key, "0")
+        loaded = self.ns.run(self.router, "nft", "-f", str(ruleset)).returncode == 0
+        if loaded:
+            for key, value in forwarding.items():
+                self.ns.sysctl(self.router, key, value)
+        return loaded
+
+    def stop_firewall(self) -> None:
+        """Stop: forwarding off, then the ruleset goes."""
+        for key in self.plan.network.get("forwarding", {}):
+            self.ns.sysctl(self.router, key, "0")
+        self.ns.run_host("ip", "netns", "exec", self.router, "nft", "flush", "ruleset")
+
+    def reload_firewall(self, ruleset: Path) -> None:
+        """Reload: `nft -f` again, nothing else."""
+        self.ns.run_host("ip", "netns", "exec", self.router, "nft", "-f", str(ruleset))
+
+    @property
+    def ruleset(self) -> Path:
+        return self.plan.router / "nftables.nft"
 
     # --- dnsmasq --------------------------------------------------------------------
 
