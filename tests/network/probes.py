@@ -11,7 +11,7 @@ import ipaddress
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from tests.network.build import LAB_BRIDGE, SWITCH
 from tests.network.lab import HERE, Lab
@@ -20,7 +20,7 @@ ROGUE_PREFIX = ipaddress.IPv6Network("2001:db8:bad::/64")
 
 
 @contextlib.contextmanager
-def _borrowed_address(lab: Lab, ns: str, address: str) -> Iterator[None]:
+def _borrowed_address(lab: Lab, ns: str, address: str) -> Generator[None]:
     lab.ns.ip(ns, "address", "add", f"{address}/32", "dev", "eth0")
     try:
         yield
@@ -37,7 +37,9 @@ def forged_syn_passed(lab: Lab, ns: str, source: str, destination: str, port: in
     """A TCP connection attempt from `ns` with a source address that is not its own."""
     lab.ns.run(lab.router, "conntrack", "-D", "-s", source, "-d", destination)
     with _borrowed_address(lab, ns, source):
-        lab.ns.run(ns, "curl", "-sS", "--interface", source, "--connect-timeout", "0.5", f"http://{destination}:{port}/")
+        lab.ns.run(
+            ns, "curl", "-sS", "--interface", source, "--connect-timeout", "0.5", f"http://{destination}:{port}/"
+        )
     return router_passed(lab, source, destination)
 
 
@@ -70,7 +72,9 @@ def send_rogue_advertisements(lab: Lab, until_configured: str, timeout: float = 
     lab.ns.ip(rogue, "-6", "address", "add", "fe80::bad/64", "dev", "eth0", "nodad")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        lab.ns.run_host("ip", "netns", "exec", rogue, sys.executable, str(HERE / "rogue_ra.py"), "eth0", str(ROGUE_PREFIX))
+        lab.ns.run_host(
+            "ip", "netns", "exec", rogue, sys.executable, str(HERE / "rogue_ra.py"), "eth0", str(ROGUE_PREFIX)
+        )
         if slaac_addresses(lab, until_configured):
             return
         time.sleep(0.3)

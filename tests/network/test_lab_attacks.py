@@ -91,7 +91,9 @@ def _write(lab: Lab, name: str, text: str) -> Path:
 def test_revoked_admin_loses_its_open_sessions(lab: Lab) -> None:
     laptop = lab.stand_ins.laptop
     network = lab.config.network.model_copy(update={"admin_cidrs": [ipaddress.IPv4Network(f"{laptop + 1}/32")]})
-    revoked = _write(lab, "revoked.nft", render_router_files(lab.config.model_copy(update={"network": network})).nftables_nft)
+    revoked = _write(
+        lab, "revoked.nft", render_router_files(lab.config.model_copy(update={"network": network})).nftables_nft
+    )
     targets = [_control_plane_address(lab), str(lab.config.network.router.wan_address.ip)]
     try:
         kept = Session(lab, lab.laptop, targets[0], 22)
@@ -120,7 +122,9 @@ def _forwards_anything(lab: Lab) -> list[str]:
 
 
 def test_router_without_its_ruleset_forwards_nothing(lab: Lab) -> None:
-    broken = _write(lab, "broken.nft", lab.ruleset.read_text(encoding="utf-8") + "table inet late {\n\tjump nowhere\n}\n")
+    broken = _write(
+        lab, "broken.nft", lab.ruleset.read_text(encoding="utf-8") + "table inet late {\n\tjump nowhere\n}\n"
+    )
     try:
         lab.stop_firewall()
         assert _forwards_anything(lab) == [], "forwarding with the firewall stopped"
@@ -133,7 +137,9 @@ def test_router_without_its_ruleset_forwards_nothing(lab: Lab) -> None:
 
 def test_failed_reload_keeps_the_loaded_ruleset(lab: Lab) -> None:
     before = lab.ns.run(lab.router, "nft", "list", "ruleset").stdout
-    broken = _write(lab, "broken-reload.nft", lab.ruleset.read_text(encoding="utf-8") + "table inet late {\n\tjump nowhere\n}\n")
+    broken = _write(
+        lab, "broken-reload.nft", lab.ruleset.read_text(encoding="utf-8") + "table inet late {\n\tjump nowhere\n}\n"
+    )
     with pytest.raises(CommandError):
         lab.reload_firewall(broken)
     assert lab.ns.run(lab.router, "nft", "list", "ruleset").stdout == before, "a failed reload changed the ruleset"
