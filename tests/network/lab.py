@@ -164,13 +164,14 @@ class Lab:
 
     # --- dnsmasq --------------------------------------------------------------------
 
-    def start_dnsmasq(self) -> None:
-        """The rendered config as it is; only the pid file and the lease file's folder are redirected.
+    def start_dnsmasq(self, conf: Path | None = None) -> None:
+        """The rendered config (the plan's, unless given) as it is; only the pid file and the lease
+        file's folder are redirected.
 
         dnsmasq lets the config file's `dhcp-leasefile` win over the command line, so a
         folder of the lab is bind-mounted over the configured one, in a private mount namespace.
         """
-        conf = self.plan.router / "dnsmasq.conf"
+        conf = conf or self.plan.router / "dnsmasq.conf"
         leases = self.workdir / "dnsmasq-leases"
         leases.mkdir(exist_ok=True)
         configured = Path(_lease_file(conf.read_text(encoding="utf-8"))).parent
@@ -182,9 +183,9 @@ class Lab:
         self.ns.wait_listening(self.router, "udp", "0.0.0.0", 67)
         self.ns.wait_listening(self.router, "tcp", str(self.config.network.router.address), 53)
 
-    def restart_dnsmasq(self) -> None:
+    def restart_dnsmasq(self, conf: Path | None = None) -> None:
         self.ns.stop("dnsmasq")
-        self.start_dnsmasq()
+        self.start_dnsmasq(conf)
 
     def lease_file(self) -> Path:
         conf = (self.plan.router / "dnsmasq.conf").read_text(encoding="utf-8")
