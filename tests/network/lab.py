@@ -23,6 +23,8 @@ from tests.network.netns import Namespaces
 
 HERE = Path(__file__).parent
 DEFAULT_LEASE_FILE = "/var/lib/misc/dnsmasq.leases"  # Debian's dnsmasq, when the config names none
+REFUSED = 7  # curl: failed to connect (connection refused)
+FAST = 1.5  # seconds: a refusal is an immediate answer, not a timeout
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,16 @@ class Lab:
     @property
     def client(self) -> str:
         return str(self._first(Role.CLIENT))
+
+    def address(self, name: str) -> str:
+        """The reserved address of the guest `name`."""
+        return next(str(guest.address) for guest in lab_guests(self.config) if guest.name == name)
+
+    def free_addresses(self) -> list[ipaddress.IPv4Address]:
+        """Addresses of the lab subnet that no guest, the router or the VIP uses."""
+        network = self.config.network
+        used = {network.router.address, self.config.cluster.vip, *(g.address for g in lab_guests(self.config))}
+        return [host for host in network.cidr.hosts() if host not in used]
 
     @property
     def site_page(self) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from components.router.files import render_router_files
-from config.guests import lab_guests
 from tests.network.build import other_pool_address
 from tests.network.lab import Lab
 from tests.network.netns import CommandError
@@ -28,19 +27,9 @@ from tests.network.probes import (
 pytestmark = pytest.mark.network
 
 
-def _unused_lab_address(lab: Lab) -> str:
-    network = lab.config.network
-    used = {network.router.address, lab.config.cluster.vip, *(g.address for g in lab_guests(lab.config))}
-    return str(next(host for host in reversed(list(network.cidr.hosts())) if host not in used))
-
-
-def _control_plane_address(lab: Lab) -> str:
-    return next(str(g.address) for g in lab_guests(lab.config) if g.name == lab.control_plane)
-
-
 def test_forged_sources_from_the_lab_do_not_leave_by_the_wan(lab: Lab) -> None:
     client, upstream = lab.guest(lab.client), str(lab.stand_ins.upstream)
-    own = next(str(g.address) for g in lab_guests(lab.config) if g.name == lab.client)
+    own = lab.address(lab.client)
     assert forged_syn_passed(lab, client, own, upstream, 80), "the probe is broken: the guest's own address"
     forged = {
         "an internet address": str(list(lab.stand_ins.outside.hosts())[99]),
@@ -54,7 +43,7 @@ def test_forged_sources_from_the_lab_do_not_leave_by_the_wan(lab: Lab) -> None:
 def test_forged_lab_and_pool_sources_from_the_wan_are_dropped(lab: Lab) -> None:
     ingress = str(lab.config.load_balancer.ingress_address)
     assert forged_syn_passed(lab, lab.laptop, str(lab.stand_ins.laptop), ingress, 80), "the probe is broken"
-    for source in (_unused_lab_address(lab), str(other_pool_address(lab.config))):
+    for source in (str(lab.free_addresses()[-1]), str(other_pool_address(lab.config))):
         assert not forged_syn_passed(lab, lab.laptop, source, ingress, 80), f"{source} forged from the WAN"
 
 
@@ -94,7 +83,7 @@ def test_revoked_admin_loses_its_open_sessions(lab: Lab) -> None:
     revoked = _write(
         lab, "revoked.nft", render_router_files(lab.config.model_copy(update={"network": network})).nftables_nft
     )
-    targets = [_control_plane_address(lab), str(lab.config.network.router.wan_address.ip)]
+    targets = [lab.address(lab.control_plane), str(lab.config.network.router.wan_address.ip)]
     try:
         kept = Session(lab, lab.laptop, targets[0], 22)
         lab.reload_firewall(lab.ruleset)  # the same ruleset again: open sessions go on
@@ -111,7 +100,7 @@ def test_revoked_admin_loses_its_open_sessions(lab: Lab) -> None:
 
 
 def _forwards_anything(lab: Lab) -> list[str]:
-    control_plane = _control_plane_address(lab)
+    control_plane = lab.address(lab.control_plane)
     probes = [
         (lab.guest(lab.client), f"http://{lab.stand_ins.upstream}/"),
         (lab.outsider, f"http://{control_plane}:10250/"),

@@ -8,8 +8,6 @@ forging MACs or answering DHCP at all is the Proxmox firewall's part, on the gue
 
 from __future__ import annotations
 
-import ipaddress
-
 import pytest
 
 from components.router.files import render_router_files
@@ -26,12 +24,6 @@ FLOOD = RANGE + 1  # forged MACs
 FLOOD_TIMEOUT = 5  # seconds a forged client tries (dnsmasq pings a dynamic address before offering it)
 
 
-def _free_addresses(lab: Lab) -> list[ipaddress.IPv4Address]:
-    network = lab.config.network
-    used = {network.router.address, lab.config.cluster.vip, *(g.address for g in lab_guests(lab.config))}
-    return [host for host in network.cidr.hosts() if host not in used]
-
-
 def _reservations_hold(lab: Lab) -> list[str]:
     renewed = lab.request_leases()
     problems: list[str] = []
@@ -43,7 +35,7 @@ def _reservations_hold(lab: Lab) -> list[str]:
 
 
 def test_forged_macs_get_no_more_than_the_dynamic_range(lab: Lab) -> None:
-    span = _free_addresses(lab)[-2 * RANGE :][:RANGE]  # consecutive, clear of every guest
+    span = lab.free_addresses()[-2 * RANGE :][:RANGE]  # consecutive, clear of every guest
     assert int(span[-1]) - int(span[0]) == RANGE - 1
     network = lab.config.network.model_copy(
         update={"dynamic_range": DhcpRange.model_validate({"start": str(span[0]), "end": str(span[-1])})}
@@ -70,7 +62,7 @@ def test_forged_macs_get_no_more_than_the_dynamic_range(lab: Lab) -> None:
 
 def test_an_address_from_a_rogue_server_is_refused(lab: Lab) -> None:
     guest = next(g for g in lab_guests(lab.config) if g.name == lab.client)
-    rogue_address = str(_free_addresses(lab)[0])
+    rogue_address = str(lab.free_addresses()[0])
     clients = DhcpClients(lab.workdir / "rogue-lease")
     (clients.folder / guest.name).mkdir()
     (clients.folder / guest.name / "leases").write_text(

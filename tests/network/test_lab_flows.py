@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from config.guests import lab_guests
 from tests.network.build import HOME_PORTS, SITE_PORTS, other_pool_address
-from tests.network.lab import Lab
+from tests.network.lab import FAST, REFUSED, Lab
 from tests.network.probes import pings
 
 pytestmark = pytest.mark.network
-
-REFUSED = 7  # curl: failed to connect (connection refused)
-FAST = 1.5  # seconds: a refusal is an immediate answer, not a timeout
-
-
-def _control_plane_address(lab: Lab) -> str:
-    return next(str(g.address) for g in lab_guests(lab.config) if g.name == lab.control_plane)
 
 
 def _ignore_redirects(lab: Lab, ns: str) -> None:
@@ -32,7 +24,7 @@ def _ignore_redirects(lab: Lab, ns: str) -> None:
 
 
 def test_admins_ping_lab_guests_others_do_not(lab: Lab) -> None:
-    target = _control_plane_address(lab)
+    target = lab.address(lab.control_plane)
     assert pings(lab, lab.laptop, target), f"laptop (admin) -> ping {target}"
     assert not pings(lab, lab.outsider, target), f"outsider -> ping {target} must fail"
 
