@@ -13,6 +13,7 @@ import pulumi_proxmoxve as proxmoxve
 from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
+from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
 from components.proxmox.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
 from components.router.files import render_router_files
 from config.guests import router_host, router_lan_mac, router_wan_mac
@@ -58,7 +59,7 @@ class Router(pulumi.ComponentResource):
                     name="eth0", bridge=config.proxmox.wan_bridge, mac_address=router_wan_mac(config)
                 ),
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
-                    name="eth1", bridge=args.lan_bridge, mac_address=router_lan_mac(config)
+                    name="eth1", bridge=args.lan_bridge, mac_address=router_lan_mac(config), firewall=True
                 ),
             ],
             initialization=proxmoxve.ContainerLegacyInitializationArgs(
@@ -79,6 +80,21 @@ class Router(pulumi.ComponentResource):
                     servers=[str(server) for server in config.network.upstream_dns]
                 ),
                 user_account=proxmoxve.ContainerLegacyInitializationUserAccountArgs(keys=args.public_keys),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        GuestFirewall(
+            f"{name}-firewall",
+            GuestFirewallArgs(
+                node_name=router_host(config),
+                vm_id=spec.vm_id,
+                kind=GuestKind.CONTAINER,
+                nic_index=1,
+                mac=router_lan_mac(config),
+                # It forwards packets of other sources (WAN, internet replies) onto the bridge: no IP filter.
+                addresses=[],
+                guest=container,
+                serves_dhcp=True,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
