@@ -86,7 +86,8 @@ class GuestFirewall(pulumi.ComponentResource):
     def __init__(self, name: str, args: GuestFirewallArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:proxmox:GuestFirewall", name, None, opts)
         self.nic = f"net{args.nic_index}"
-        target: dict[str, int] = {"vm_id" if args.kind is GuestKind.VM else "container_id": args.vm_id}
+        vm_id = args.vm_id if args.kind is GuestKind.VM else None
+        container_id = args.vm_id if args.kind is GuestKind.CONTAINER else None
         # Fixed names on a fixed guest: delete before re-creating, and again whenever the guest is replaced
         # (its firewall configuration goes with it).
         child = pulumi.ResourceOptions(
@@ -105,14 +106,20 @@ class GuestFirewall(pulumi.ComponentResource):
                         for entry in ip_filter_entries(args.addresses)
                     ],
                     opts=child,
-                    **target,
+                    vm_id=vm_id,
+                    container_id=container_id,
                 )
             )
         rules = nic_rules(self.nic, args.serves_dhcp)
         if rules:
             before_enabling.append(
                 proxmoxve.firewall.RulesLegacy(
-                    f"{name}-rules", node_name=args.node_name, rules=rules, opts=child, **target
+                    f"{name}-rules",
+                    node_name=args.node_name,
+                    rules=rules,
+                    opts=child,
+                    vm_id=vm_id,
+                    container_id=container_id,
                 )
             )
         proxmoxve.firewall.OptionsLegacy(
@@ -129,6 +136,7 @@ class GuestFirewall(pulumi.ComponentResource):
             input_policy="ACCEPT",
             output_policy="ACCEPT",
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=before_enabling)),
-            **target,
+            vm_id=vm_id,
+            container_id=container_id,
         )
         self.register_outputs({"nic": self.nic})
