@@ -186,4 +186,3 @@ def test_firewall_is_a_child_of_its_guest_and_waits_for_it(stack: str) -> None:
     for options in plan.by_type(FIREWALL_OPTIONS):
         siblings = {r.urn for r in plan.registrations if r.parent == options.parent and r.custom} - {options.urn}
         assert siblings <= set(options.dependencies), "the filters are in place before the firewall is enabled"
-
