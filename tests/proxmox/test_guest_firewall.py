@@ -186,3 +186,15 @@ def test_firewall_is_a_child_of_its_guest_and_waits_for_it(stack: str) -> None:
     for options in plan.by_type(FIREWALL_OPTIONS):
         siblings = {r.urn for r in plan.registrations if r.parent == options.parent and r.custom} - {options.urn}
         assert siblings <= set(options.dependencies), "the filters are in place before the firewall is enabled"
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_firewall_is_set_again_when_its_guest_is_replaced(stack: str) -> None:
+    # A replaced guest comes back with no firewall configuration; the names are fixed per guest.
+    plan = stack_plan(stack)
+    guests = {nic.guest.urn for nic in _lab_nics(plan).values()}
+    for token in (FIREWALL_OPTIONS, FIREWALL_IPSET, FIREWALL_RULES):
+        for resource in plan.by_type(token):
+            (guest,) = [urn for urn in resource.dependencies if urn in guests]
+            assert resource.replace_with == [guest], resource.name
+            assert resource.delete_before_replace, resource.name
