@@ -46,7 +46,7 @@ def render_nftables_drop_in(network: dict[str, Any]) -> str:
             f"# {HEADER}",
             "# The router forwards only while its ruleset is loaded.",
             "[Service]",
-            f"ExecStartPre=-/sbin/sysctl -q -p {SYSCTL_PATH}",
+            f"ExecStartPre=-/sbin/sysctl -q -e -p {SYSCTL_PATH}",
             *(f"ExecStartPre=/sbin/sysctl -q -w {item}" for item in _assignments(_off(forwarding))),
             *(f"ExecStartPost=/sbin/sysctl -q -w {item}" for item in _assignments(forwarding)),
             "ExecStop=",
@@ -61,6 +61,7 @@ def render_network_unit(network: dict[str, Any]) -> str:
     """A oneshot unit: Proxmox rewrites /etc/network/interfaces on every start, so routes live here.
 
     It applies the sysctls too: systemd-sysctl skips containers, where /proc/sys is read-only.
+    `sysctl -e`: a kernel booted without IPv6 has no net.ipv6 keys, and nothing to protect there.
     """
     routes = [f"{route['to']} dev {route['dev']}" for route in network["routes"]]
     return "\n".join(
@@ -74,7 +75,7 @@ def render_network_unit(network: dict[str, Any]) -> str:
             "[Service]",
             "Type=oneshot",
             "RemainAfterExit=yes",
-            f"ExecStart=/sbin/sysctl -q -p {SYSCTL_PATH}",
+            f"ExecStart=/sbin/sysctl -q -e -p {SYSCTL_PATH}",
             *(f"ExecStart=/sbin/ip route replace {route}" for route in routes),
             *(f"ExecStop=-/sbin/ip route del {route}" for route in routes),
             "",
@@ -191,7 +192,7 @@ put "$staging/sysctl.conf" {sysctl} 0644
 # Activate: protections, then the firewall (a reload swaps the ruleset in one transaction and
 # ends the sessions of sources no longer admitted), then forwarding: under `set -e` it is only
 # reached once the ruleset is loaded. Then routes, DHCP and DNS.
-sysctl -q -p {sysctl}
+sysctl -q -e -p {sysctl}
 systemctl enable --quiet nftables.service {unit} dnsmasq.service
 systemctl reload-or-restart nftables.service
 """

@@ -54,7 +54,7 @@ def test_forwarding_follows_the_ruleset() -> None:
     drop_in = _heredocs(script)[DROP_IN].splitlines()
     assert drop_in[2:] == [
         "[Service]",
-        f"ExecStartPre=-/sbin/sysctl -q -p {SYSCTL_PATH}",
+        f"ExecStartPre=-/sbin/sysctl -q -e -p {SYSCTL_PATH}",
         "ExecStartPre=/sbin/sysctl -q -w net.ipv4.ip_forward=0",
         "ExecStartPost=/sbin/sysctl -q -w net.ipv4.ip_forward=1",
         "ExecStop=",

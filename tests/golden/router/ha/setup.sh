@@ -253,7 +253,7 @@ After=network-online.target nftables.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/sbin/sysctl -q -p /etc/sysctl.d/99-homelab.conf
+ExecStart=/sbin/sysctl -q -e -p /etc/sysctl.d/99-homelab.conf
 ExecStart=/sbin/ip route replace 10.88.8.0/28 dev eth1
 ExecStop=-/sbin/ip route del 10.88.8.0/28 dev eth1
 
@@ -264,7 +264,7 @@ cat >"$staging/nftables-drop-in.conf" <<'HOMELAB_EOF'
 # rendered by homelab; do not edit
 # The router forwards only while its ruleset is loaded.
 [Service]
-ExecStartPre=-/sbin/sysctl -q -p /etc/sysctl.d/99-homelab.conf
+ExecStartPre=-/sbin/sysctl -q -e -p /etc/sysctl.d/99-homelab.conf
 ExecStartPre=/sbin/sysctl -q -w net.ipv4.ip_forward=0
 ExecStartPost=/sbin/sysctl -q -w net.ipv4.ip_forward=1
 ExecStop=
@@ -295,7 +295,7 @@ put "$staging/sysctl.conf" /etc/sysctl.d/99-homelab.conf 0644
 # Activate: protections, then the firewall (a reload swaps the ruleset in one transaction and
 # ends the sessions of sources no longer admitted), then forwarding: under `set -e` it is only
 # reached once the ruleset is loaded. Then routes, DHCP and DNS.
-sysctl -q -p /etc/sysctl.d/99-homelab.conf
+sysctl -q -e -p /etc/sysctl.d/99-homelab.conf
 systemctl enable --quiet nftables.service homelab-network.service dnsmasq.service
 systemctl reload-or-restart nftables.service
 sysctl -q -w net.ipv4.ip_forward=1
