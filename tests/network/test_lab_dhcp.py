@@ -1,12 +1,14 @@
 """What the router's DHCP server can do against forged MACs and rogue servers on the lab bridge.
 
-A flood of made-up MACs gets no more than the dynamic range (and the lease limit), and
-reserved guests keep their addresses; a guest holding an address a rogue server handed out
-is refused it (the router is authoritative) and gets its reservation. Stopping guests from
+A flood of made-up MACs gets no more than the dynamic range (and the lease limit), for an
+hour at most, and reserved guests keep their addresses; a guest holding an address a rogue
+server handed out is refused it (the router is authoritative) and gets its reservation. Stopping guests from
 forging MACs or answering DHCP at all is the Proxmox firewall's part, on the guests' NICs.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -21,6 +23,9 @@ pytestmark = pytest.mark.network
 
 RANGE = 1  # addresses in the dynamic range the flood runs against
 FLOOD = RANGE + 1  # forged MACs
+FORGED_MAC_PREFIX = "02:00:5e:10:00"
+DYNAMIC_LEASE_SECONDS = 3600  # an exhausted range comes back within the hour
+DNSMASQ_LEASE_MAX = 1000  # dnsmasq's default when the config sets none
 FLOOD_TIMEOUT = 5  # seconds a forged client tries (dnsmasq pings a dynamic address before offering it)
 
 
@@ -43,18 +48,22 @@ def test_forged_macs_get_no_more_than_the_dynamic_range(lab: Lab) -> None:
     conf_text = render_router_files(lab.config.model_copy(update={"network": network})).dnsmasq_conf
     conf = lab.workdir / "dnsmasq-dynamic.conf"
     conf.write_text(conf_text, encoding="utf-8")
-    lease_max = int(next(line for line in conf_text.splitlines() if line.startswith("dhcp-lease-max=")).split("=")[1])
+    limits = [line.removeprefix("dhcp-lease-max=") for line in conf_text.splitlines() if "dhcp-lease-max=" in line]
+    lease_max = int(limits[-1]) if limits else DNSMASQ_LEASE_MAX
     try:
         lab.restart_dnsmasq(conf)
         intruders: dict[str, str] = {}
         for index in range(FLOOD):
             ns = lab.ns.add(f"forged-{index}")
-            lab.ns.connect(lab.ns.name(SWITCH), LAB_BRIDGE, ns, "eth0", f"02:00:5e:10:00:{index:02x}")
+            lab.ns.connect(lab.ns.name(SWITCH), LAB_BRIDGE, ns, "eth0", f"{FORGED_MAC_PREFIX}:{index:02x}")
             intruders[f"forged-{index}"] = ns
         leases = DhcpClients(lab.workdir / "flood", timeout=FLOOD_TIMEOUT).request(intruders)
         taken = sorted(lease.address for lease in leases.values() if lease is not None)
         assert taken == sorted(map(str, span)), f"the flood took {taken}; the range is {span}"
-        assert len(lab.lease_file().read_text(encoding="utf-8").splitlines()) <= lease_max
+        table = [line.split() for line in lab.lease_file().read_text(encoding="utf-8").splitlines()]
+        assert len(table) <= lease_max
+        flooded = [int(expiry) for expiry, mac, *_ in table if mac.startswith(FORGED_MAC_PREFIX)]
+        assert flooded and max(flooded) <= time.time() + DYNAMIC_LEASE_SECONDS, "forged MACs hold the range too long"
         assert _reservations_hold(lab) == [], "a reserved guest lost its address to the flood"
     finally:
         lab.restart_dnsmasq()
