@@ -106,7 +106,7 @@ def _forwards_anything(lab: Lab) -> list[str]:
         (lab.outsider, f"http://{control_plane}:10250/"),
         (lab.laptop, f"http://{control_plane}:22/"),
     ]
-    passed = [(ns, url, lab.fetch(ns, url, connect_timeout=0.5)) for ns, url in probes]
+    passed = [(ns, url, lab.fetch(ns, url, connect_timeout=1)) for ns, url in probes]
     return [f"{ns} -> {url}" for ns, url, fetch in passed if fetch.exit_code == 0]
 
 
