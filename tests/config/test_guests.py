@@ -10,6 +10,8 @@ from config.guests import (
     client_guest,
     cluster_endpoint_address,
     derive_mac,
+    lab_guests,
+    router_lan_mac,
     router_wan_mac,
     talos_nodes,
 )
@@ -37,3 +39,20 @@ def test_cluster_endpoint_is_the_vip_or_the_first_control_plane() -> None:
 def test_router_wan_mac_is_derived_from_the_cluster_and_router_names() -> None:
     # Pinned: a change gives the router a new WAN NIC (and the home router a new neighbour).
     assert router_wan_mac(stack_config("dev")) == derive_mac("homelab", "router", "wan") == "BC:24:11:85:1F:32"
+
+
+def test_guests_carry_their_sizes_and_roles() -> None:
+    guests = {guest.name: guest for guest in lab_guests(stack_config("ha"))}
+    assert (guests["w-1"].cores, guests["w-1"].memory_mib, guests["w-1"].disk_gib) == (4, 8192, 40)
+    assert (guests["w-2"].cores, guests["w-2"].memory_mib, guests["w-2"].disk_gib) == (2, 4096, 20)
+    assert (guests["ops"].cores, guests["ops"].memory_mib, guests["ops"].disk_gib) == (1, 1024, 8)
+    assert (guests["cp-1"].role, guests["w-1"].role, guests["ops"].role) == (
+        Role.CONTROL_PLANE,
+        Role.WORKER,
+        Role.CLIENT,
+    )
+
+
+def test_router_lan_mac_is_derived_unless_given() -> None:
+    # Pinned: a change gives the router a new lab NIC and every guest a new gateway neighbour.
+    assert router_lan_mac(stack_config("dev")) == derive_mac("homelab", "router", "lan") == "BC:24:11:A3:04:C9"

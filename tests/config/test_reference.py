@@ -220,8 +220,14 @@ def test_update_readme_touches_only_the_marked_section() -> None:
     ids=["none", "no-end", "reversed", "twice"],
 )
 def test_update_readme_refuses_missing_or_broken_markers(text: str) -> None:
-    with pytest.raises(reference.MarkersError):
+    with pytest.raises(reference.MarkersError) as caught:
         reference.update_readme(text)
+    missing = START not in text or END not in text
+    assert str(caught.value).startswith("has no config-reference markers" if missing else "needs exactly one")
+
+
+def test_markers_at_the_very_start_of_the_text() -> None:
+    assert reference.update_readme(f"{START}\nold\n{END}\n") == f"{START}\n{reference.render()}\n{END}\n"
 
 
 def test_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -151,11 +151,13 @@ def _problems(raw: dict[str, Any]) -> list[str]:
     ("edit", "expected"),
     [
         (("cluster", "podCidr", "10.244.0.0/22"), []),  # 4 node /24s for 3 nodes
+        (("cluster", "workers", [{"name": "w", "address": "192.168.1.202", "vmId": 202}]), []),
         (("cluster", "podCidr", "10.244.0.0/24"), ["cluster.podCidr: 10.244.0.0/24 holds 1 node pod networks"]),
         (("cluster", "serviceCidr", "10.96.0.0/28"), []),
         (("cluster", "serviceCidr", "10.96.0.0/12"), []),
         (("cluster", "serviceCidr", "10.96.0.0/11"), ["cluster.serviceCidr: 10.96.0.0/11 is a /11"]),
         (("network", "router", "wanAddress", "192.168.0.200/31"), []),
+        (("network", "router", "wanAddress", "192.168.0.201/30"), ["network.router.wanGateway: 192.168.0.203 is"]),
         (("network", "dynamicRange", {"start": "192.168.1.10", "end": "192.168.1.10"}), []),
         (("network", "dynamicRange", {"start": "192.168.1.1", "end": "192.168.1.199"}), []),
         (("network", "dynamicRange", {"start": "192.168.1.205", "end": "192.168.1.254"}), []),
@@ -171,8 +173,10 @@ def test_rule_boundaries(edit: tuple[Any, ...], expected: list[str]) -> None:
     for part in path:
         node = node[part]
     if key == "wanAddress":
-        raw["network"]["router"]["wanGateway"] = "192.168.0.201"
+        raw["network"]["router"]["wanGateway"] = "192.168.0.203" if value.endswith("/30") else "192.168.0.201"
     node[key] = value
+    if key == "workers":  # two Talos nodes in exactly two node pod networks
+        raw["cluster"]["podCidr"] = "10.244.0.0/23"
     problems = _problems(raw)
     assert len(problems) == len(expected)
     for problem, start in zip(problems, expected, strict=True):
