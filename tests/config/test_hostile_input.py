@@ -25,7 +25,8 @@ from config.models import LabConfig
 from plan.cli import main
 from tests.support import INVALID
 
-# Budget: 50 examples per property, about 5 s for the four of them on an idle core.
+# Budget: 50 examples for each of the three loading properties and 4 full plans, derandomized, no
+# per-example deadline: about 15 s on a busy 2-core machine.
 BUDGET = settings(
     max_examples=50,
     deadline=None,
