@@ -187,3 +187,21 @@ def test_a_long_misspelt_key_is_shortened(tmp_path: Path) -> None:
     assert problem.startswith("'homelb:xxx")
     assert "unknown namespace (did you mean 'homelab:xxx" in problem
     assert len(problem) < 200
+
+
+@pytest.mark.parametrize(
+    ("key", "problems"),
+    [
+        ("home:site", []),  # another program's namespace, not a near-miss of homelab
+        ("homelb:a:b", ["homelb:a:b: unknown namespace (did you mean 'homelab:a:b'?)"]),
+    ],
+)
+def test_only_near_misses_of_the_namespace_are_problems(tmp_path: Path, key: str, problems: list[str]) -> None:
+    stack = write_stack(example_stack(), tmp_path, "namespaces")
+    stack.write_text(stack.read_text(encoding="utf-8") + f"  {key}: 1\n", encoding="utf-8")
+    try:
+        load_stack_file(stack)
+        found: list[str] = []
+    except ConfigError as error:
+        found = [str(problem) for problem in error.problems]
+    assert found == problems

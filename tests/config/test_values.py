@@ -39,6 +39,8 @@ def _accepts(kind: Any, value: Any) -> bool:
         (types.DnsName, ".".join(["a" * 63] * 3) + "." + "a" * 61, ".".join(["a" * 63] * 4) + ".aa"),
         (types.DnsName, "example.com.", "example.com.."),
         (types.DnsName, "a1.b2", "a1.22"),
+        (types.DnsName, "a.12.b", "a.b.12"),
+        (types.DnsName, ".".join(["a" * 63] * 3) + "." + "a" * 61, ".".join(["a" * 63] * 3) + "." + "a" * 62),
         (types.InterfaceName, "e" * 15, "e" * 16),
         (types.InterfaceName, "en", "e"),
         (types.InterfaceName, "eno1.20", "eno1.x"),
