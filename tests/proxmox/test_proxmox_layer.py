@@ -218,7 +218,7 @@ def test_client_tools_script_passes_shellcheck(tmp_path: Path) -> None:
 def test_a_new_talos_version_replaces_neither_vms_nor_isos() -> None:
     plan = stack_plan("dev")
     for vm in plan.by_type(VM):
-        assert vm.ignore_changes == ["cdrom"]
+        assert vm.options.ignore_changes == ["cdrom"]
     for download in plan.by_type(DOWNLOAD):
         if download.inputs["contentType"] == "iso":
-            assert download.ignore_changes == ["fileName", "url"]
+            assert download.options.ignore_changes == ["fileName", "url"]
