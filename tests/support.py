@@ -55,6 +55,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
 HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
 TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+URLS_INVOKE = "talos:imageFactory/getUrls:getUrls"
 
 
 def named(plan: PlanResult, name: str) -> Registration:
@@ -79,6 +80,12 @@ def upstream(plan: PlanResult, registration: Registration) -> set[str]:
 
 def invokes(plan: PlanResult, token: str) -> list[InvokeRecord]:
     return [record for record in plan.invokes if record.token == token]
+
+
+def installer_image(plan: PlanResult) -> str:
+    """The installer image the image factory returned (mocked deterministically in a plan)."""
+    (urls,) = invokes(plan, URLS_INVOKE)
+    return str(urls.result["urls"]["installer"])
 
 
 def dig(value: Any, *path: str | int) -> Any:

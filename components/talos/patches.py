@@ -11,8 +11,6 @@ goes into the multi-document kinds.
 
 from __future__ import annotations
 
-import functools
-import json
 from typing import Any
 
 import yaml
@@ -114,13 +112,5 @@ class _PlainDumper(yaml.SafeDumper):
 
 
 def _render(document: Document) -> str:
-    # Every worker gets the same machine and resolver documents, and `homelab plan` renders
-    # each node's patches twice (for the program and for talos/<node>.yaml): render each
-    # distinct document once. JSON keeps the key order and the types of these documents.
-    return _render_json(json.dumps(document))
-
-
-@functools.lru_cache(maxsize=1024)
-def _render_json(document: str) -> str:
     # Insertion order, not sorted: apiVersion and kind lead, as Talos writes them.
-    return yaml.dump(json.loads(document), Dumper=_PlainDumper, sort_keys=False, default_flow_style=False)
+    return yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False)

@@ -12,7 +12,18 @@ import pytest
 from config.guests import talos_nodes
 from tests.support import REPO, STACKS, stack_config
 
-RECORD_KEYS = {"urn", "type", "name", "parent", "provider", "custom", "dependencies", "inputs", "secretInputs"}
+RECORD_KEYS = {
+    "urn",
+    "type",
+    "name",
+    "parent",
+    "provider",
+    "custom",
+    "dependencies",
+    "inputs",
+    "secretInputs",
+    "options",
+}
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
