@@ -84,6 +84,7 @@ class Router(pulumi.ComponentResource):
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-router-setup.sh"),
             stdin=args.setup_script,
             triggers=[content_hash(args.setup_script)],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
+            # A replaced container is a blank Debian: push the configuration again (host and script are unchanged).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[container], replace_with=[container]),
         )
         self.register_outputs({"wanAddress": self.wan_address, "lanAddress": self.lan_address})
