@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plan.monitor import Registration
-from plan.replacements import UNKNOWN_AFTER_UPDATE, Rule, forcing, rules_for
+from plan.replacements import (
+    KEPT_ON_UPDATE,
+    UNKNOWN_AFTER_UPDATE,
+    Rule,
+    deletes_before_replace,
+    forcing,
+    rules_for,
+)
 from plan.run import PlanResult
 
 ACTIONS = ("replace", "create", "update", "delete")
@@ -68,8 +75,11 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
             continue
         if not registration.custom:
             continue
+        kept = {urn for urn, other in pending.items() if other.paths and other.new.type in KEPT_ON_UPDATE}
         item = pending[registration.urn] = _Pending(registration)
         for path in changed_paths(previous, registration):
+            if _only_from(kept, registration, path):
+                continue
             item.paths.append(path)
             reason = _forces(previous, registration, path)
             if reason:
@@ -83,7 +93,8 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
                 "replace",
                 item.paths,
                 "; ".join(dict.fromkeys(item.reasons)),
-                delete_before_replace=item.new.options.delete_before_replace,
+                delete_before_replace=item.new.options.delete_before_replace
+                or deletes_before_replace(item.new.type, item.new.inputs),
             )
         elif item.paths:
             changes[urn] = _change(item.new, "update", item.paths, "")
@@ -93,6 +104,12 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
     return ordered + [
         _change(r, "delete", [], "not in the new config") for r in reversed(old.registrations) if r.urn not in remaining
     ]
+
+
+def _only_from(kept: set[str], registration: Registration, path: str) -> bool:
+    """Whether the input at `path` comes only from outputs their provider keeps on this update."""
+    sources = registration.property_dependencies.get(re.split(r"[.\[]", path, maxsplit=1)[0], [])
+    return bool(sources) and all(source in kept for source in sources)
 
 
 def _change(

@@ -142,6 +142,21 @@ UNKNOWN_AFTER_UPDATE: dict[str, str] = {
 }
 
 
+# Outputs a provider keeps on an update: computed with UseStateForUnknown, and Update writes the plan
+# without computing them again. Whatever consumes them does not change when the resource is updated.
+KEPT_ON_UPDATE: dict[str, str] = {
+    "talos:cluster/kubeconfig:Kubeconfig": f"{TALOS} pkg/talos/talos_cluster_kubeconfig_resource.go: kubeconfig_raw "
+    "UseStateForUnknown; Update stores the plan (a new endpoint or node is recorded, the issued kubeconfig kept)",
+}
+
+
+def deletes_before_replace(type_token: str, inputs: dict[str, Any]) -> bool:
+    """Whether the provider itself deletes first: pulumi-kubernetes does for an object with a fixed name
+    (provider/pkg/provider/provider.go, Diff: deleteBeforeReplace), not for a Helm release (helm_release.go)."""
+    named = isinstance(inputs.get("metadata"), dict) and bool(inputs["metadata"].get("name"))
+    return type_token.startswith("kubernetes:") and type_token != "kubernetes:helm.sh/v3:Release" and named
+
+
 def rules_for(type_token: str) -> tuple[Rule, ...] | None:
     """The rules of a type; None for a type this table does not know (homelab diff refuses to guess)."""
     if type_token in PROXMOX:

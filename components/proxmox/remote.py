@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pulumi
@@ -23,11 +22,6 @@ def ssh_connection(host: pulumi.Input[str], private_key: pulumi.Input[str]) -> r
         dial_error_limit=DIAL_ERROR_LIMIT,
         per_dial_timeout=10,
     )
-
-
-def content_hash(text: str) -> str:
-    """A trigger that changes exactly when the content does."""
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pulumi_proxmoxve as proxmoxve
 from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
-from components.proxmox.remote import RUN_STDIN_SCRIPT, RemoteHost, content_hash, ssh_connection
+from components.proxmox.remote import RUN_STDIN_SCRIPT, RemoteHost, ssh_connection
 from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script, health_check_command
 from config.guests import Guest
 
@@ -84,7 +84,6 @@ class TalosClient(pulumi.ComponentResource):
             connection=connection,
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-client-tools.sh"),
             stdin=tools_script,
-            triggers=[content_hash(tools_script)],
             opts=self._configures(container),
         )
         files: dict[str, remote.Command] = {}
