@@ -220,7 +220,9 @@ _STEP = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
 
 def _replace_at(value: Any, path: str, replacement: str) -> Any:
-    steps = [(key, int(index)) if index else (key, None) for key, index in _STEP.findall(path)]
+    steps: list[tuple[str, int | None]] = [
+        (str(key), int(index) if index else None) for key, index in _STEP.findall(path)
+    ]
 
     def walk(current: Any, remaining: list[tuple[str, int | None]]) -> Any:
         if not remaining:
