@@ -1,8 +1,8 @@
 """`homelab diff OLD NEW`: what a change of the stack would do to the running lab, offline (DESIGN §6).
 
 OLD and NEW are stack names (`dev` reads `Pulumi.dev.yaml`) or stack files. Both are planned under
-mocks as the same stack (OLD's name: the running lab's URNs). Exit 0 when nothing changes, 1 when
-something does, 2 on invalid config.
+mocks as the same stack, so their URNs match: OLD's name, or NEW's when only NEW is a
+`Pulumi.<stack>.yaml`. Exit 0 when nothing changes, 1 when something does, 2 on invalid config.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def run_diff(args: argparse.Namespace) -> int:
     from plan.diff_report import diff_json, diff_text
     from plan.run import run_plan
 
-    stack = stack_name(old_file)
+    stack = stack_name(
+        old_file if old_file.name.startswith("Pulumi.") or not new_file.name.startswith("Pulumi.") else new_file
+    )
     changes = diff_plans(run_plan(configs[0], stack), run_plan(configs[1], stack))
     sys.stdout.write(diff_json(changes) if args.format == "json" else diff_text(args.old, args.new, changes))
     return EXIT_CHANGES if changes else EXIT_NO_CHANGES
