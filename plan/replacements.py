@@ -81,6 +81,12 @@ PROXMOX: dict[str, tuple[Rule, ...]] = {
     "proxmoxve:network/linux/bridge:Bridge": (
         Rule("name", f"{BPG} fwprovider/nodes/network/resource_linux_bridge.go: name RequiresReplace"),
     ),
+    "proxmoxve:firewall/ipsetLegacy:IpsetLegacy": (
+        Rule("cidrs", f"{BPG} proxmoxtf/resource/firewall/ipset.go: cidr (name, nomatch, comment) ForceNew"),
+    ),
+    # No ForceNew in proxmoxtf/resource/firewall/{options,rules,selector}.go: every change is an update.
+    "proxmoxve:firewall/optionsLegacy:OptionsLegacy": (),
+    "proxmoxve:firewall/rulesLegacy:RulesLegacy": (),
 }
 
 OTHERS: dict[str, tuple[Rule, ...]] = {

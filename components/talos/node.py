@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_proxmoxve as proxmoxve
 
+from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
 from components.proxmox.guest_options import guest_options, guest_tags
 from config.guests import Guest
 
@@ -20,6 +21,8 @@ class TalosNodeArgs:
     bridge: pulumi.Input[str]
     iso_file_id: pulumi.Input[str]
     datastore: str
+    shared_addresses: tuple[str, ...] = ()
+    """Addresses the node answers for besides its own (pool, VIP): its NIC's IP filter allows them."""
 
 
 class TalosNode(pulumi.ComponentResource):
@@ -59,7 +62,9 @@ class TalosNode(pulumi.ComponentResource):
             # Disk first: the ISO boots only until Talos is installed on the empty disk.
             boot_orders=["scsi0", "ide2"],
             network_devices=[
-                proxmoxve.VmLegacyNetworkDeviceArgs(bridge=args.bridge, mac_address=guest.mac, model="virtio")
+                proxmoxve.VmLegacyNetworkDeviceArgs(
+                    bridge=args.bridge, mac_address=guest.mac, model="virtio", firewall=True
+                )
             ],
             # The agent lets Proxmox shut the VM down and see it; the program never reads the addresses it
             # reports (they are reserved in advance), so the provider must not poll for them on every
@@ -80,5 +85,18 @@ class TalosNode(pulumi.ComponentResource):
                     ignore_changes=["cdrom"],
                 )
             ),
+        )
+        GuestFirewall(
+            f"{name}-firewall",
+            GuestFirewallArgs(
+                node_name=guest.proxmox_node,
+                vm_id=guest.vm_id,
+                kind=GuestKind.VM,
+                nic_index=0,
+                mac=guest.mac,
+                addresses=[self.address, *args.shared_addresses],
+                guest=self.vm,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"address": self.address, "vmId": self.vm.vm_id})

@@ -18,6 +18,17 @@ NEW_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ5YhomelabOwnerKey me@laptop"
 APPLIES = {"cluster-cp-1-apply": "update", "cluster-worker-1-apply": "update", "cluster-worker-2-apply": "update"}
 
 
+def firewall(
+    guest: str, action: str, parts: tuple[str, ...] = ("", "-ipfilter", "-rules", "-options")
+) -> dict[str, str]:
+    """A guest's firewall: its component and the options, IP set and rules under it."""
+    return {f"{guest}-firewall{part}": action for part in parts}
+
+
+def new_node(name: str) -> dict[str, str]:
+    return {name: "create", f"{name}-vm": "create", **firewall(name, "create"), f"cluster-{name}-apply": "create"}
+
+
 def _cluster(config: dict[str, Any]) -> dict[str, Any]:
     return config["homelab:cluster"]
 
@@ -67,13 +78,7 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     # The router gets the reservation, the client's talosconfig the node; the new VM and its apply.
     "add a worker": (
         add_worker,
-        {
-            "router-configure": "update",
-            "talos-client-talosconfig": "update",
-            "worker-3": "create",
-            "worker-3-vm": "create",
-            "cluster-worker-3-apply": "create",
-        },
+        {"router-configure": "update", "talos-client-talosconfig": "update", **new_node("worker-3")},
     ),
     "remove a worker": (
         remove_worker,
@@ -83,15 +88,19 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             "cluster-worker-2-apply": "delete",
             "worker-2-vm": "delete",
             "worker-2": "delete",
+            **firewall("worker-2", "delete"),
         },
     ),
-    # Keys are part of a container's initialization, which bpg replaces; what configures them runs again.
+    # Keys are part of a container's initialization, which bpg replaces; what configures them (their
+    # configuration and their firewall) runs again.
     "add an SSH key": (
         add_ssh_key,
         {
             "router-container": "replace",
             "router-configure": "replace",
+            **firewall("router", "replace", ("-options",)),
             "talos-client-container": "replace",
+            **firewall("talos-client", "replace", ("-ipfilter", "-rules", "-options")),
             "talos-client-tools": "replace",
             "talos-client-talosconfig": "replace",
             "talos-client-kubeconfig": "replace",
@@ -100,10 +109,12 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     # New machine configs applied in place and the client's tools; no VM, ISO or container replaced.
     "bump Talos": (bump_talos, {"talos-client-tools": "update", **APPLIES}),
     "bump Kubernetes": (bump_kubernetes, {"talos-client-tools": "update", **APPLIES}),
+    # Every node may announce the pool (its IP filter lists it); bpg replaces an IP set whose entries change.
     "move the pool and the ingress address": (
         move_pool,
         {
             "router-configure": "update",
+            **{f"{node}-firewall-ipfilter": "replace" for node in ("cp-1", "worker-1", "worker-2")},
             "metallb-webhook-ready": "update",
             "metallb-pool": "update",
             "traefik-release": "update",
@@ -112,20 +123,18 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     # A ConfigMap's data is immutable to pulumi-kubernetes: the page is replaced, the Ingress updated.
     "change the site host": (change_host, {"example-site-page": "replace", "example-site-ingress": "update"}),
     "change the replicas": (change_replicas, {"example-site-deployment": "update"}),
-    # Nothing is replaced: two VMs and applies are created, every config changes in place. The talos
-    # Kubeconfig keeps the kubeconfig it issued (cp-1), so the provider and Kubernetes objects stay.
+    # No guest is replaced (cp-1's IP filter is, to admit the VIP): two VMs and applies are created,
+    # every machine config changes in place. The talos Kubeconfig keeps the kubeconfig it issued
+    # (cp-1), so the provider and the Kubernetes objects stay.
     "1 to 3 control planes with a VIP": (
         go_ha,
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
+            "cp-1-firewall-ipfilter": "replace",
             "cluster-kubeconfig": "update",
-            "cp-2": "create",
-            "cp-2-vm": "create",
-            "cluster-cp-2-apply": "create",
-            "cp-3": "create",
-            "cp-3-vm": "create",
-            "cluster-cp-3-apply": "create",
+            **new_node("cp-2"),
+            **new_node("cp-3"),
             **APPLIES,
         },
     ),
