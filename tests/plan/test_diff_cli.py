@@ -81,3 +81,15 @@ def test_invalid_config_exits_2_with_one_line_per_problem(tmp_path: Path) -> Non
     missing = run_diff("dev", "no-such-stack")
     assert missing.returncode == 2
     assert "Pulumi.no-such-stack.yaml" in missing.stderr
+
+
+def test_the_readme_example_is_real_output(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    command = "./dev diff /tmp/running.yaml dev\n```\n\n```\n"
+    shown = readme[readme.index(command) + len(command) :].split("```\n", 1)[0]
+    running = tmp_path / "running.yaml"
+    running.write_text((REPO / "Pulumi.dev.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    new = edited_stack(tmp_path, add_key)
+    result = run_diff(running, new)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.replace(f"{running} -> {new}", "/tmp/running.yaml -> dev") == shown
