@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.provider_schemas import SchemaChecker, package_of, require_provider_schemas
+from tests.provider_schema import SchemaChecker, package_of, require_provider_schemas
 from tests.support import (
     K8S_PROVIDER,
     MACHINE_CONFIG_INVOKE,
@@ -26,6 +26,7 @@ def checker() -> SchemaChecker:
     return SchemaChecker(require_provider_schemas())
 
 
+@pytest.mark.schemas
 @pytest.mark.parametrize("stack", STACK_NAMES)
 def test_every_custom_resource_fits_its_provider_schema(checker: SchemaChecker, stack: str) -> None:
     resources = [r for r in stack_plan(stack).registrations if r.custom]
@@ -34,6 +35,7 @@ def test_every_custom_resource_fits_its_provider_schema(checker: SchemaChecker, 
     assert problems == []
 
 
+@pytest.mark.schemas
 @pytest.mark.parametrize("stack", STACK_NAMES)
 def test_every_invoke_fits_its_function_schema(checker: SchemaChecker, stack: str) -> None:
     records = stack_plan(stack).invokes

@@ -1,4 +1,4 @@
-"""Checking recorded inputs against the providers' Pulumi package schemas (DESIGN §7.4).
+"""Registered inputs and invoke arguments against the providers' Pulumi package schemas (DESIGN §7.4, §9).
 
 A schema is found by the package of a type token (`proxmoxve:index/vmLegacy:VmLegacy` ->
 `proxmoxve-<version>.schema.json.gz` in `<schemas>/providers`). A resource's inputs are
@@ -6,7 +6,8 @@ checked against its `inputProperties` and `requiredInputs`, an invoke's argument
 its function's `inputs`, a provider's against the schema's `provider`. Property names must
 exist, required ones be present, values have the declared type, nested objects (`$ref` to
 `#/types/...`) recursively. The plan's placeholders "[secret]" and "[unknown]" stand for a
-value of any type; a property the provider marks secret must be sent as a secret.
+value of any type; a property the provider marks secret must be sent as a secret. Nothing
+here knows a particular resource: it applies to any type of any package in `schemas/providers/`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ Schema = dict[str, Any]
 PROVIDER_PREFIX = "pulumi:providers:"
 LOCAL_TYPES = ("#/types/", "#types/")
 """The second spelling is in pulumiverse-talos 0.8.1's own schema (`machineSecrets`' types); its SDK reads both."""
-ANY_VALUE = {"pulumi.json#/Any", "pulumi.json#/Json"}
+# The Pulumi schema's own types: anything, or an asset/archive (given as a path or a mapping).
+ANY_VALUE = {"pulumi.json#/Any", "pulumi.json#/Json", "pulumi.json#/Asset", "pulumi.json#/Archive"}
 ANY: Schema = {"$ref": "pulumi.json#/Any"}
 PLACEHOLDERS = {SECRET, UNKNOWN}
 # Registered by the Kubernetes SDK's overlay class `apiextensions.CustomResource` under the
@@ -45,6 +47,11 @@ CUSTOM_RESOURCE: Schema = {
 def require_provider_schemas() -> Path:
     """`<schemas>/providers`; skips the test when it is absent (fails in CI)."""
     return require_schemas("providers")
+
+
+def input_errors(token: str, inputs: dict[str, Any]) -> list[str]:
+    """Every way `inputs` break the schema of resource `token`; empty when they conform."""
+    return SchemaChecker(require_provider_schemas()).resource_problems(token, inputs)
 
 
 def package_of(token: str) -> str:
@@ -104,11 +111,12 @@ class _Walk:
             return [f"{path}: expected an object, got {_kind(value)}"]
         properties: dict[str, Schema] = shape.get("properties", {})
         extra: Schema | None = shape.get("additionalProperties")
-        problems = [f"{path}.{name}: required, missing" for name in shape.get("required", []) if name not in value]
+        required = shape.get("required", [])
+        problems = [f"{path}.{name}: required, missing" for name in required if value.get(name) is None]
         for name, item in value.items():
             spec = properties.get(name, extra)
             if spec is None:
-                problems.append(f"{path}.{name}: no such property")
+                problems.append(f"{path}.{name}: not a property of the schema")
             elif self.secrets and spec.get("secret") and item != SECRET:
                 problems.append(f"{path}.{name}: the provider marks it secret, sent in clear text")
             else:
@@ -117,8 +125,8 @@ class _Walk:
 
     def value(self, spec: Schema, value: Any, path: str) -> list[str]:
         """What is wrong with `value` as a value of `spec` (a property or type definition)."""
-        if isinstance(value, str) and value in PLACEHOLDERS:
-            return []
+        if value is None or (isinstance(value, str) and value in PLACEHOLDERS):
+            return []  # unset, or a secret / unknown placeholder: no value to check
         if "oneOf" in spec:
             options = [self.value(option, value, path) for option in spec["oneOf"]]
             return [] if any(not found for found in options) else min(options, key=len)
@@ -134,7 +142,7 @@ class _Walk:
             return self.object(spec, value, path) if "properties" in spec else self.map(spec, value, path)
         if kind is None:
             return [f"{path}: the schema gives no type ({sorted(spec)})"]
-        return [] if _is_scalar(kind, value) else [f"{path}: expected {kind}, got {_kind(value)} {value!r}"]
+        return [] if _is_scalar(kind, value) else [f"{path}: expected {kind}, got {value!r}"]
 
     def array(self, items: Schema, value: Any, path: str) -> list[str]:
         if not isinstance(value, list):
@@ -150,6 +158,8 @@ class _Walk:
     def reference(self, reference: str, value: Any, path: str) -> list[str]:
         if reference in ANY_VALUE:
             return []
+        if reference.startswith("/"):  # a resource of another package: its id or URN
+            return [] if isinstance(value, str) else [f"{path}: expected a reference ({reference}), got {value!r}"]
         prefix = next((p for p in LOCAL_TYPES if reference.startswith(p)), None)
         definition = self.schema["types"].get(reference.removeprefix(prefix)) if prefix else None
         if definition is None:
@@ -176,18 +186,17 @@ def _constraint_problems(spec: Schema, value: Any, path: str) -> list[str]:
 
 
 def _is_scalar(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(value, bool):
+        return kind == "boolean"
+    if kind == "integer":  # numbers cross the engine's protobuf Struct as doubles
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return False
+        return isinstance(value, int | float)
+    return kind == "string" and isinstance(value, str)
+
+
+_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
+    return _KINDS.get(type(value), type(value).__name__)
