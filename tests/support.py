@@ -107,9 +107,9 @@ def schemas_dir() -> Path:
     return Path(configured) if configured else REPO.parent / "shared" / "schemas"
 
 
-def require_schemas() -> Path:
-    """The schemas folder; skips the test when it is absent (fails in CI)."""
-    folder = schemas_dir()
+def require_schemas(subfolder: str = "") -> Path:
+    """The schemas folder (or a subfolder of it); skips the test when it is absent (fails in CI)."""
+    folder = schemas_dir() / subfolder if subfolder else schemas_dir()
     if folder.is_dir():
         return folder
     message = f"upstream schemas not found in {folder}: put the upstream schemas there or set HOMELAB_SCHEMAS_DIR"
