@@ -143,46 +143,50 @@ def _propagate(pending: dict[str, _Pending]) -> None:
     while not settled:
         settled = True
         for item in pending.values():
-            for source, why in _sources_of_change(item, pending):
-                if source.startswith("replace:") and not item.replaced:
+            for cause in _causes(item, pending):
+                reason = cause.why
+                if cause.path:
+                    if cause.path not in item.paths:
+                        item.paths.append(cause.path)
+                        settled = False
+                    forced = _forces(item.new, item.new, cause.path) or _forcing_unknown(item.new.type, cause.path)
+                    reason = f"{forced}: {cause.why}" if forced else ""
+                if reason and not item.replaced:
                     item.replaced = True
-                    item.reasons.append(why)
-                    settled = False
-                elif source.startswith("path:"):
-                    path = source.removeprefix("path:")
-                    if path in item.paths:
-                        continue
-                    item.paths.append(path)
-                    reason = _forces(item.new, item.new, path) or _forcing_unknown(item.new.type, path)
-                    if reason:
-                        item.replaced = True
-                        item.reasons.append(f"{reason}: {why}")
+                    item.reasons.append(reason)
                     settled = False
 
 
-def _sources_of_change(item: _Pending, pending: dict[str, _Pending]) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class _Cause:
+    """Why a resource changes because of another: `path` made unknown, or (no path) replaced outright."""
+
+    path: str
+    why: str
+
+
+def _causes(item: _Pending, pending: dict[str, _Pending]) -> list[_Cause]:
     registration = item.new
 
     def replaced(urn: str) -> bool:
         other = pending.get(urn)
         return other is not None and other.replaced
 
-    for target in registration.options.replace_with:
-        if replaced(target):
-            found.append(("replace:", f"replaced with {_name(target)} (replaceWith)"))
+    causes = [
+        _Cause("", f"replaced with {_name(target)} (replaceWith)")
+        for target in registration.options.replace_with
+        if replaced(target)
+    ]
     if replaced(registration.provider):
-        found.append(("replace:", f"its provider {_name(registration.provider)} is replaced"))
+        causes.append(_Cause("", f"its provider {_name(registration.provider)} is replaced"))
     for key, sources in registration.property_dependencies.items():
         for source in sources:
             other = pending.get(source)
-            if other is None:
-                continue
-            if other.replaced:
-                found.append((f"path:{key}", f"unknown until {_name(source)} is replaced"))
-            elif other.paths and other.new.type in UNKNOWN_AFTER_UPDATE:
-                found.append((f"path:{key}", f"unknown until {_name(source)} is updated"))
-    return found
+            if other is not None and other.replaced:
+                causes.append(_Cause(key, f"unknown until {_name(source)} is replaced"))
+            elif other is not None and other.paths and other.new.type in UNKNOWN_AFTER_UPDATE:
+                causes.append(_Cause(key, f"unknown until {_name(source)} is updated"))
+    return causes
 
 
 def _forcing_unknown(type_token: str, path: str) -> str:
