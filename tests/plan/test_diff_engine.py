@@ -11,7 +11,7 @@ from plan.diff import UnknownType, changed_paths, diff_plans
 from plan.monitor import Registration
 from plan.options import RecordedOptions
 from plan.replacements import rules_for
-from plan.run import PlanResult
+from plan.run import PlanResult, run_plan
 from tests.support import COMMAND, CONTAINER, DOWNLOAD, K8S_PROVIDER, KUBECONFIG, STACK_NAMES, stack_config, stack_plan
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -157,3 +157,10 @@ def test_every_type_the_program_registers_has_cited_rules(stack: str) -> None:
         assert rules is not None, registration.type
         for rule in rules:
             assert "/" in rule.source and ".go" in rule.source, rule
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_an_unchanged_lab_shows_no_change(stack: str) -> None:
+    """Two independent plans of the same stack: nothing differs, secrets included."""
+    again = run_plan(stack_config(stack), stack)
+    assert diff_plans(stack_plan(stack), again) == []
