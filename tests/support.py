@@ -55,6 +55,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
 HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
 TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+IMAGE_URLS_INVOKE = "talos:imageFactory/getUrls:getUrls"
 
 
 def named(plan: PlanResult, name: str) -> Registration:
