@@ -54,12 +54,16 @@ class Run:
 
 
 def cluster(
-    tmp_path: Path, *, talos: str = "v1.13.9", kubernetes: str = "v1.36.3", cps: list[str] = CPS, **node_faults: Any
+    tmp_path: Path,
+    *,
+    talos: str = "v1.13.9",
+    kubernetes: str = "v1.36.3",
+    faults: dict[str, dict[str, bool]] | None = None,
 ) -> Path:
     """A fake cluster: every node on `talos` with the old schematic, Kubernetes on `kubernetes`."""
     nodes = {
-        address: node_state(role, talos, OLD_SCHEMATIC, kubelet=kubernetes, **node_faults.get(address, {}))
-        for role, addresses in (("controlplane", cps), ("worker", WORKERS))
+        address: node_state(role, talos, OLD_SCHEMATIC, kubelet=kubernetes, **(faults or {}).get(address, {}))
+        for role, addresses in (("controlplane", CPS), ("worker", WORKERS))
         for address in addresses
     }
     folder = tmp_path / "cluster"
@@ -133,7 +137,7 @@ def test_a_new_schematic_on_the_same_version_upgrades_every_node(tmp_path: Path)
 
 
 def test_the_first_failing_node_stops_the_run_and_the_next_run_resumes_there(tmp_path: Path) -> None:
-    state = cluster(tmp_path, **{WORKERS[0]: {"fail_upgrade": True}})
+    state = cluster(tmp_path, faults={WORKERS[0]: {"fail_upgrade": True}})
     target = replace(TARGET, kubernetes_version="1.36.4")
     failed = run(tmp_path, state, rollout_script(target))
     assert failed.returncode == 1
@@ -148,7 +152,7 @@ def test_the_first_failing_node_stops_the_run_and_the_next_run_resumes_there(tmp
 
 
 def test_an_upgrade_that_never_reboots_into_the_target_stops_the_run(tmp_path: Path) -> None:
-    state = cluster(tmp_path, **{CPS[0]: {"stuck": True}})
+    state = cluster(tmp_path, faults={CPS[0]: {"stuck": True}})
     result = run(tmp_path, state, rollout_script(TARGET))
     assert result.returncode == 1
     assert f"control-plane {CPS[0]} runs v1.13.9 after its upgrade, not v1.13.10" in result.stderr
