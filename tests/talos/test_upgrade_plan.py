@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.proxmox.remote import RUN_STDIN_SCRIPT
+from components.talos.client_tools import KUBECTL_URL, TALOSCTL_URL
 from components.talos.upgrade import SCRIPT_PATH
 from components.talos.upgrade_script import RolloutTarget, rollout_script
 from config.guests import client_guest
@@ -163,6 +164,7 @@ def test_a_talos_patch_bump_updates_the_configs_the_client_and_the_rollout_and_r
         assert yaml.safe_load(after["configPatches"][0])["machine"]["install"]["image"].endswith(":v1.13.10")
     assert named(new, ROLLOUT).inputs["stdin"] == rollout_script(target(new))
     assert "TALOS_VERSION=v1.13.10" in named(new, ROLLOUT).inputs["stdin"]
+    assert TALOSCTL_URL.format(version="v1.13.10") in named(new, f"{client}-tools").inputs["stdin"]
 
 
 def test_a_kubernetes_minor_bump_updates_the_configs_the_client_and_the_rollout_and_replaces_nothing() -> None:
@@ -180,3 +182,6 @@ def test_a_kubernetes_minor_bump_updates_the_configs_the_client_and_the_rollout_
         assert {key for key in after if after[key] != before[key]} == {"kubernetesVersion"}
     script = named(new, ROLLOUT).inputs["stdin"]
     assert "KUBERNETES_VERSION=1.36.3" in script and "TALOS_VERSION=v1.13.9" in script
+    # The client's kubectl follows.
+    tools = named(new, f"{client}-tools").inputs["stdin"]
+    assert KUBECTL_URL.format(version="1.36.3") in tools and "1.35.4" not in tools
