@@ -17,6 +17,7 @@ from config.guests import client_guest
 from config.models import LabConfig
 from plan.run import PlanResult, run_plan
 from plan.write import installer_image
+from tests.provider_schema import resource_schema
 from tests.support import (
     APPLY,
     BOOTSTRAP,
@@ -185,3 +186,16 @@ def test_a_kubernetes_minor_bump_updates_the_configs_the_client_and_the_rollout_
     # The client's kubectl follows.
     tools = named(new, f"{client}-tools").inputs["stdin"]
     assert KUBECTL_URL.format(version="1.36.3") in tools and "1.35.4" not in tools
+
+
+@pytest.mark.parametrize("what", ["talos", "kubernetes"])
+def test_no_changed_input_forces_a_replacement(what: str) -> None:
+    """A Command is replaced only on `triggers` (replaceOnChanges in its schema; `stdin` runs `update`);
+    ConfigurationApply has no input that forces a new resource (terraform-provider-talos
+    pkg/talos/talos_machine_configuration_apply_resource.go marks none RequiresReplace)."""
+    old, new = bumped(what)
+    types = {r.name: r.type for r in new.registrations}
+    for name, keys in changes(old, new).items():
+        properties = resource_schema(types[name])["inputProperties"]
+        assert not {key for key in keys if properties[key].get("replaceOnChanges")}, name
+    assert resource_schema(COMMAND)["inputProperties"]["triggers"]["replaceOnChanges"]
