@@ -25,6 +25,18 @@ UPGRADE_TIMEOUT = "30m"
 
 
 @dataclass(frozen=True)
+class Patience:
+    """How long the script asks a node for its version before giving up on it.
+
+    A node added in the same `pulumi up` is still installing and rebooting when the
+    rollout starts: it answers after a minute or two (already on the target version).
+    """
+
+    attempts: int = 60
+    pause_seconds: int = 10
+
+
+@dataclass(frozen=True)
 class RolloutTarget:
     talos_version: str
     """e.g. v1.13.10"""
@@ -51,6 +63,8 @@ CONTROL_PLANES=({q_control_planes})
 WORKERS=({q_workers})
 HEALTH_TIMEOUT={q_health_timeout}
 UPGRADE_TIMEOUT={q_upgrade_timeout}
+ATTEMPTS={attempts}
+PAUSE_SECONDS={pause_seconds}
 FIRST_CONTROL_PLANE=${{CONTROL_PLANES[0]}}
 
 say() {{ printf 'upgrade: %s\\n' "$*"; }}
@@ -70,7 +84,32 @@ healthy() {{
   talosctl --nodes "$FIRST_CONTROL_PLANE" health "${{args[@]}}"
 }}
 
-talos_version_of() {{ talosctl --nodes "$1" get versions -o 'jsonpath={{.spec.version}}'; }}
+# Checked once, before the first change of this run (a run with nothing to do checks nothing).
+checked=0
+healthy_before_change() {{
+  if ((checked == 0)); then
+    healthy || stop "the cluster is not healthy: nothing was changed in this run"
+    checked=1
+  fi
+}}
+
+talos_version_of() {{
+  local attempt version errors
+  errors=$(mktemp)
+  for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+    if version=$(talosctl --nodes "$1" get versions -o 'jsonpath={{.spec.version}}' 2>"$errors") \
+      && [[ -n $version ]]; then
+      rm -f "$errors"
+      printf '%s' "$version"
+      return
+    fi
+    ((attempt > 1)) || say "waiting for $1 to answer (a new node installs and reboots first)" >&2
+    sleep "$PAUSE_SECONDS"
+  done
+  cat "$errors" >&2
+  rm -f "$errors"
+  return 1
+}}
 
 # Image factory images carry a virtual extension named `schematic` whose version is the schematic id.
 runs_schematic() {{
@@ -86,8 +125,7 @@ lowest() {{ printf '%s\\n' "$@" | sort -V | head -n 1; }}
 
 upgrade_node() {{
   local node=$1 role=$2 current
-  current=$(talos_version_of "$node") || stop "cannot read the Talos version of $role $node (is it up?)"
-  [[ -n $current ]] || stop "$role $node reported no Talos version"
+  current=$(talos_version_of "$node") || stop "$role $node does not answer: cannot read its Talos version"
   if [[ $current == "$TALOS_VERSION" ]] && runs_schematic "$node"; then
     say "$role $node already runs $TALOS_VERSION with schematic ${{SCHEMATIC_ID:0:12}}: skipped"
     return
@@ -98,6 +136,7 @@ upgrade_node() {{
   if (($(minor_of "$TALOS_VERSION") - $(minor_of "$current") > 1)); then
     stop "$role $node runs $current: Talos upgrades go one minor at a time (set talosVersion to the next minor first)"
   fi
+  healthy_before_change
   say "$role $node: $current -> $TALOS_VERSION ($INSTALLER_IMAGE)"
   talosctl --nodes "$node" upgrade --image "$INSTALLER_IMAGE" --wait --timeout "$UPGRADE_TIMEOUT" \\
     || stop "talosctl upgrade failed on $role $node (see talosctl --nodes $node dmesg)"
@@ -141,6 +180,7 @@ upgrade_kubernetes() {{
   if (($(minor_of "$KUBERNETES_VERSION") - $(minor_of "$current") > 1)); then
     stop "Kubernetes runs $current: upgrades go one minor at a time (set kubernetesVersion to the next minor first)"
   fi
+  healthy_before_change
   say "Kubernetes: $current -> $KUBERNETES_VERSION"
   talosctl --nodes "$FIRST_CONTROL_PLANE" upgrade-k8s --to "$KUBERNETES_VERSION" \\
     --with-docs=false --with-examples=false \\
@@ -154,7 +194,6 @@ upgrade_kubernetes() {{
 
 say "target: Talos $TALOS_VERSION, Kubernetes $KUBERNETES_VERSION;" \\
   "control planes ${{CONTROL_PLANES[*]}}, then workers ${{WORKERS[*]:-(none)}}"
-healthy || stop "the cluster is not healthy: no node was touched in this run"
 for node in "${{CONTROL_PLANES[@]}}"; do
   upgrade_node "$node" control-plane
 done
@@ -166,7 +205,7 @@ say "done"
 """
 
 
-def rollout_script(target: RolloutTarget) -> str:
+def rollout_script(target: RolloutTarget, patience: Patience = Patience()) -> str:
     if not target.control_planes:
         raise ValueError("a rollout needs at least one control plane")
     return _SCRIPT.format(
@@ -180,4 +219,6 @@ def rollout_script(target: RolloutTarget) -> str:
         q_workers=" ".join(shlex.quote(node) for node in target.workers),
         q_health_timeout=shlex.quote(HEALTH_TIMEOUT),
         q_upgrade_timeout=shlex.quote(UPGRADE_TIMEOUT),
+        attempts=int(patience.attempts),
+        pause_seconds=int(patience.pause_seconds),
     )

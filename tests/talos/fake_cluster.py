@@ -2,7 +2,7 @@
 
 `write_state` lays a state out in the directory the fake reads and writes;
 `read_state` reads it back. Shape: `nodes` (address -> role, version, schematic,
-kubelet, failUpgrade, stuck, in order: control planes first as in a stack),
+kubelet, failUpgrade, stuck, silentCalls, in order: control planes first as in a stack),
 `kubernetes` (controlPlane and proxy image tags; proxy None: no kube-proxy),
 `unhealthy` (a node name or None), `failKubernetes`, and `calls` (read only).
 """
@@ -17,7 +17,14 @@ TOOLS = ("talosctl", "kubectl")
 
 
 def node_state(
-    role: str, version: str, schematic: str, *, kubelet: str, fail_upgrade: bool = False, stuck: bool = False
+    role: str,
+    version: str,
+    schematic: str,
+    *,
+    kubelet: str,
+    fail_upgrade: bool = False,
+    stuck: bool = False,
+    silent_calls: int = 0,
 ) -> dict[str, Any]:
     return {
         "role": role,
@@ -26,6 +33,7 @@ def node_state(
         "kubelet": kubelet,
         "failUpgrade": fail_upgrade,
         "stuck": stuck,
+        "silentCalls": silent_calls,
     }
 
 
@@ -57,6 +65,7 @@ def write_state(folder: Path, state: dict[str, Any]) -> None:
             (directory / key).write_text(f"{node[key]}\n", encoding="utf-8")
         _flag(directory / "fail-upgrade", node["failUpgrade"])
         _flag(directory / "stuck", node["stuck"])
+        (directory / "silent-calls").write_text(f"{node['silentCalls']}\n", encoding="utf-8")
     kubernetes = folder / "kubernetes"
     kubernetes.mkdir(exist_ok=True)
     (kubernetes / "control-plane").write_text(f"{state['kubernetes']['controlPlane']}\n", encoding="utf-8")
@@ -79,6 +88,7 @@ def read_state(folder: Path) -> dict[str, Any]:
             "role": role,
             "failUpgrade": (directory / "fail-upgrade").exists(),
             "stuck": (directory / "stuck").exists(),
+            "silentCalls": int(_read(directory / "silent-calls") or 0),
         }
     return {
         "nodes": nodes,

@@ -3,7 +3,8 @@
 # the directory $FAKE_CLUSTER (written and read by tests/talos/fake_cluster.py):
 #   calls                   every call, one line each: "<tool> <args>"
 #   nodes                   "<address> <controlplane|worker>" per line, in order
-#   node/<address>/         version, schematic, kubelet; fail-upgrade and stuck when set
+#   node/<address>/         version, schematic, kubelet; fail-upgrade and stuck when set;
+#                           silent-calls: how many more talosctl calls the node leaves unanswered
 #   kubernetes/             control-plane and proxy image tags (no proxy file: no kube-proxy)
 #   unhealthy, fail-kubernetes   faults, when present
 # Only the command shapes the rollout script is meant to use are understood: anything else
@@ -68,7 +69,9 @@ talosctl_main() {
   [[ ${1:-} == --nodes && $# -ge 3 ]] || unexpected "$@"
   local node=$2
   shift 2
-  if [[ ! -d $state/node/$node ]]; then
+  local silent=$state/node/$node/silent-calls
+  if [[ ! -d $state/node/$node ]] || { [[ -e $silent ]] && (($(cat "$silent") > 0)); }; then
+    [[ ! -e $silent ]] || echo $(($(cat "$silent") - 1)) >"$silent"
     echo "rpc error: dial tcp $node:50000: connect: no route to host" >&2
     exit 1
   fi

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.talos.upgrade_script import RolloutTarget, rollout_script
+from components.talos.upgrade_script import Patience, RolloutTarget, rollout_script
 from tests.network.tools import require_tools
 from tests.support import COMMAND, named, stack_config, stack_plan
 from tests.talos.fake_cluster import FAKE, install_tools, node_state, read_state, write_state
@@ -26,6 +26,12 @@ TARGET = RolloutTarget(
     control_planes=CPS,
     workers=WORKERS,
 )
+# A silent node is asked three times, without pausing.
+PATIENCE = Patience(attempts=3, pause_seconds=0)
+
+
+def script(target: RolloutTarget) -> str:
+    return rollout_script(target, PATIENCE)
 
 
 @dataclass
@@ -97,7 +103,7 @@ def run(tmp_path: Path, folder: Path, script: str) -> Run:
 
 
 def test_a_patch_bump_upgrades_control_planes_first_one_at_a_time_with_health_between(tmp_path: Path) -> None:
-    result = run(tmp_path, cluster(tmp_path), rollout_script(TARGET))
+    result = run(tmp_path, cluster(tmp_path), script(TARGET))
     assert result.returncode == 0, result.stderr
     nodes = [*CPS, *WORKERS]
     assert result.steps() == ["health"] + [step for node in nodes for step in (f"upgrade {node}", "health")]
@@ -107,18 +113,18 @@ def test_a_patch_bump_upgrades_control_planes_first_one_at_a_time_with_health_be
 
 def test_a_fresh_lab_or_a_rerun_changes_nothing(tmp_path: Path) -> None:
     state = cluster(tmp_path, talos="v1.13.10")
-    result = run(tmp_path, state, rollout_script(TARGET))
+    result = run(tmp_path, state, script(TARGET))
     assert result.returncode == 0, result.stderr
-    assert result.steps() == ["health"]
+    assert result.steps() == []  # not even a health check: nothing to change
     assert result.stdout.count("skipped") == len(CPS) + len(WORKERS) + 1  # every node, and Kubernetes
-    again = run(tmp_path, state, rollout_script(TARGET))
-    assert again.steps() == ["health"]
+    again = run(tmp_path, state, script(TARGET))
+    assert (again.returncode, again.steps()) == (0, [])
 
 
 def test_nodes_already_on_target_are_skipped(tmp_path: Path) -> None:
     state = cluster(tmp_path)
     edit_nodes(state, {CPS[1]: {"version": "v1.13.10"}, WORKERS[0]: {"version": "v1.13.10"}})
-    result = run(tmp_path, state, rollout_script(TARGET))
+    result = run(tmp_path, state, script(TARGET))
     assert result.returncode == 0, result.stderr
     assert result.upgrades() == [CPS[0], CPS[2], WORKERS[1]]
 
@@ -130,7 +136,7 @@ def test_a_new_schematic_on_the_same_version_upgrades_every_node(tmp_path: Path)
         schematic_id=NEW_SCHEMATIC,
         installer_image=f"factory.talos.dev/nocloud-installer/{NEW_SCHEMATIC}:v1.13.9",
     )
-    result = run(tmp_path, cluster(tmp_path), rollout_script(target))
+    result = run(tmp_path, cluster(tmp_path), script(target))
     assert result.returncode == 0, result.stderr
     assert result.upgrades() == [*CPS, *WORKERS]
     assert {node["schematic"] for node in result.state["nodes"].values()} == {NEW_SCHEMATIC}
@@ -139,13 +145,13 @@ def test_a_new_schematic_on_the_same_version_upgrades_every_node(tmp_path: Path)
 def test_the_first_failing_node_stops_the_run_and_the_next_run_resumes_there(tmp_path: Path) -> None:
     state = cluster(tmp_path, faults={WORKERS[0]: {"fail_upgrade": True}})
     target = replace(TARGET, kubernetes_version="1.36.4")
-    failed = run(tmp_path, state, rollout_script(target))
+    failed = run(tmp_path, state, script(target))
     assert failed.returncode == 1
     assert f"STOPPED: talosctl upgrade failed on worker {WORKERS[0]}" in failed.stderr
     assert failed.upgrades() == [*CPS, WORKERS[0]]  # the second worker is not touched
     assert not [call for call in failed.calls if "upgrade-k8s" in call]  # nor Kubernetes
     edit_nodes(state, {WORKERS[0]: {"failUpgrade": False}})
-    resumed = run(tmp_path, state, rollout_script(target))
+    resumed = run(tmp_path, state, script(target))
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.upgrades() == WORKERS
     assert resumed.steps()[-1] == "upgrade-k8s"
@@ -153,7 +159,7 @@ def test_the_first_failing_node_stops_the_run_and_the_next_run_resumes_there(tmp
 
 def test_an_upgrade_that_never_reboots_into_the_target_stops_the_run(tmp_path: Path) -> None:
     state = cluster(tmp_path, faults={CPS[0]: {"stuck": True}})
-    result = run(tmp_path, state, rollout_script(TARGET))
+    result = run(tmp_path, state, script(TARGET))
     assert result.returncode == 1
     assert f"control-plane {CPS[0]} runs v1.13.9 after its upgrade, not v1.13.10" in result.stderr
     assert result.upgrades() == [CPS[0]]
@@ -162,21 +168,42 @@ def test_an_upgrade_that_never_reboots_into_the_target_stops_the_run(tmp_path: P
 def test_an_unhealthy_cluster_is_not_touched(tmp_path: Path) -> None:
     state = cluster(tmp_path)
     edit(state, {"unhealthy": WORKERS[1]})
-    result = run(tmp_path, state, rollout_script(TARGET))
+    result = run(tmp_path, state, script(TARGET))
     assert result.returncode == 1
-    assert "the cluster is not healthy: no node was touched" in result.stderr
+    assert "the cluster is not healthy: nothing was changed in this run" in result.stderr
     assert result.upgrades() == []
+    # With nothing to change, the run does not depend on the cluster's health (a worker being removed).
+    edit_nodes(state, {node: {"version": "v1.13.10"} for node in [*CPS, *WORKERS]})
+    assert run(tmp_path, state, script(TARGET)).returncode == 0
+
+
+def test_a_node_that_answers_late_is_waited_for(tmp_path: Path) -> None:
+    """A worker added in the same `pulumi up` is still installing when the rollout starts."""
+    state = cluster(tmp_path, talos="v1.13.10", faults={WORKERS[1]: {"silent_calls": 2}})
+    result = run(tmp_path, state, script(TARGET))
+    assert result.returncode == 0, result.stderr
+    assert f"waiting for {WORKERS[1]} to answer" in result.stderr
+    assert result.steps() == []
+
+
+def test_a_node_that_never_answers_stops_the_run_naming_it(tmp_path: Path) -> None:
+    state = cluster(tmp_path, faults={WORKERS[1]: {"silent_calls": 99}})
+    result = run(tmp_path, state, script(TARGET))
+    assert result.returncode == 1
+    assert f"STOPPED: worker {WORKERS[1]} does not answer: cannot read its Talos version" in result.stderr
+    assert f"dial tcp {WORKERS[1]}:50000" in result.stderr  # talosctl's own error
+    assert result.upgrades() == [*CPS, WORKERS[0]]
 
 
 def test_a_talos_downgrade_is_refused(tmp_path: Path) -> None:
-    result = run(tmp_path, cluster(tmp_path, talos="v1.13.11"), rollout_script(TARGET))
+    result = run(tmp_path, cluster(tmp_path, talos="v1.13.11"), script(TARGET))
     assert result.returncode == 1
     assert f"control-plane {CPS[0]} runs v1.13.11, newer than v1.13.10: downgrades are not done here" in result.stderr
     assert result.upgrades() == []
 
 
 def test_kubernetes_is_upgraded_once_after_every_node_runs_the_target_talos(tmp_path: Path) -> None:
-    result = run(tmp_path, cluster(tmp_path), rollout_script(replace(TARGET, kubernetes_version="1.37.0")))
+    result = run(tmp_path, cluster(tmp_path), script(replace(TARGET, kubernetes_version="1.37.0")))
     assert result.returncode == 0, result.stderr
     steps = result.steps()
     assert steps.count("upgrade-k8s") == 1
@@ -186,9 +213,7 @@ def test_kubernetes_is_upgraded_once_after_every_node_runs_the_target_talos(tmp_
 
 
 def test_kubernetes_alone_upgrades_no_node(tmp_path: Path) -> None:
-    result = run(
-        tmp_path, cluster(tmp_path, talos="v1.13.10"), rollout_script(replace(TARGET, kubernetes_version="1.36.4"))
-    )
+    result = run(tmp_path, cluster(tmp_path, talos="v1.13.10"), script(replace(TARGET, kubernetes_version="1.36.4")))
     assert result.returncode == 0, result.stderr
     assert result.steps() == ["health", "upgrade-k8s"]
 
@@ -197,7 +222,7 @@ def test_kubernetes_half_done_by_the_new_machine_configs_is_finished(tmp_path: P
     """The applied configs already carry the new kubelet and control-plane images; kube-proxy waits for upgrade-k8s."""
     state = cluster(tmp_path, talos="v1.13.10", kubernetes="v1.36.4")
     edit(state, {"kubernetes": {"controlPlane": "v1.36.4", "proxy": "v1.36.3"}})
-    result = run(tmp_path, state, rollout_script(replace(TARGET, kubernetes_version="1.36.4")))
+    result = run(tmp_path, state, script(replace(TARGET, kubernetes_version="1.36.4")))
     assert result.returncode == 0, result.stderr
     assert result.steps() == ["health", "upgrade-k8s"]
     assert result.state["kubernetes"]["proxy"] == "v1.36.4"
@@ -214,7 +239,7 @@ def test_kubernetes_skipping_a_minor_or_going_back_is_refused(
     tmp_path: Path, running: str, wanted: str, message: str
 ) -> None:
     state = cluster(tmp_path, talos="v1.13.10", kubernetes=running)
-    result = run(tmp_path, state, rollout_script(replace(TARGET, kubernetes_version=wanted)))
+    result = run(tmp_path, state, script(replace(TARGET, kubernetes_version=wanted)))
     assert result.returncode == 1
     assert message in result.stderr
     assert "upgrade-k8s" not in result.steps()
@@ -224,9 +249,9 @@ def test_a_failed_kubernetes_upgrade_stops_and_is_retried_by_the_next_run(tmp_pa
     state = cluster(tmp_path, talos="v1.13.10")
     edit(state, {"failKubernetes": True})
     target = replace(TARGET, kubernetes_version="1.36.4")
-    assert "upgrade-k8s to 1.36.4 failed" in run(tmp_path, state, rollout_script(target)).stderr
+    assert "upgrade-k8s to 1.36.4 failed" in run(tmp_path, state, script(target)).stderr
     edit(state, {"failKubernetes": False})
-    assert run(tmp_path, state, rollout_script(target)).steps() == ["health", "upgrade-k8s"]
+    assert run(tmp_path, state, script(target)).steps() == ["health", "upgrade-k8s"]
 
 
 def test_the_registered_script_is_the_tested_one(tmp_path: Path) -> None:
@@ -253,8 +278,8 @@ def test_the_registered_script_is_the_tested_one(tmp_path: Path) -> None:
 def test_the_script_and_the_fake_pass_shellcheck(tmp_path: Path) -> None:
     shellcheck = require_tools("shellcheck")["shellcheck"]
     scripts = [tmp_path / "rollout.sh", tmp_path / "single.sh", FAKE]
-    scripts[0].write_text(rollout_script(TARGET), encoding="utf-8")
-    scripts[1].write_text(rollout_script(replace(TARGET, control_planes=CPS[:1], workers=[])), encoding="utf-8")
+    scripts[0].write_text(script(TARGET), encoding="utf-8")
+    scripts[1].write_text(script(replace(TARGET, control_planes=CPS[:1], workers=[])), encoding="utf-8")
     done = subprocess.run(
         [shellcheck, "--shell=bash", *map(str, scripts)], capture_output=True, text=True, check=False, timeout=30
     )
