@@ -97,7 +97,7 @@ talos_version_of() {{
   local attempt version errors
   errors=$(mktemp)
   for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
-    if version=$(talosctl --nodes "$1" get versions -o 'jsonpath={{.spec.version}}' 2>"$errors") \
+    if version=$(talosctl --nodes "$1" get versions -o 'jsonpath={{.spec.version}}' 2>"$errors") \\
       && [[ -n $version ]]; then
       rm -f "$errors"
       printf '%s' "$version"
