@@ -64,7 +64,7 @@ def cluster(
     *,
     talos: str = "v1.13.9",
     kubernetes: str = "v1.36.3",
-    faults: dict[str, dict[str, bool]] | None = None,
+    faults: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
     """A fake cluster: every node on `talos` with the old schematic, Kubernetes on `kubernetes`."""
     nodes = {
