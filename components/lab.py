@@ -153,7 +153,7 @@ def build(config: LabConfig) -> Lab:
             installer_image=image.installer_image,
             control_planes=[str(g.address) for g in config.cluster.control_planes],
             workers=[str(g.address) for g in config.cluster.workers],
-            after=[*cluster.applies, cluster.bootstrap, *client.ready],
+            after=[*cluster.ready, *client.ready],
         ),
     )
 

@@ -88,13 +88,11 @@ class TalosClient(pulumi.ComponentResource):
         )
         connection = ssh_connection(self.address, args.private_key)
         tools_script = client_tools_script(args.talos_version, args.kubernetes_version)
-        install_tools = RUN_STDIN_SCRIPT.format(path="/root/homelab-client-tools.sh")
-        # New versions change stdin, which runs the script again as an update (`triggers` would replace it).
+        # New versions change stdin, which runs `create` again as an update (`triggers` would replace it).
         tools = remote.Command(
             f"{name}-tools",
             connection=connection,
-            create=install_tools,
-            update=install_tools,
+            create=RUN_STDIN_SCRIPT.format(path="/root/homelab-client-tools.sh"),
             stdin=tools_script,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
         )

@@ -41,8 +41,8 @@ class TalosClusterArgs:
 
 class TalosCluster(pulumi.ComponentResource):
     endpoint: str
-    applies: list[talos.machine.ConfigurationApply]
-    bootstrap: talos.machine.Bootstrap
+    ready: list[pulumi.Resource]
+    """The bootstrap and every node's config apply."""
     kubeconfig: pulumi.Output[str]
     talosconfig: pulumi.Output[str]
 
@@ -93,8 +93,7 @@ class TalosCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.network_ready]),
             )
 
-        self.applies = list(applies.values())
-        self.bootstrap = bootstrap = talos.machine.Bootstrap(
+        bootstrap = talos.machine.Bootstrap(
             f"{name}-bootstrap",
             client_configuration=client_configuration,
             node=first_control_plane,
@@ -102,6 +101,7 @@ class TalosCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first_control_plane]]),
         )
 
+        self.ready = [bootstrap, *applies.values()]
         health = talos.cluster.get_health_output(
             client_configuration=client_configuration.apply(health_client_configuration_args),
             control_plane_nodes=control_planes,

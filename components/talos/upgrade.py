@@ -2,9 +2,9 @@
 
 The script (`components.talos.upgrade_script`) is the command's stdin, so a new
 Talos version, installer image, Kubernetes version or node list changes it and
-`pulumi up` runs it again as an update (never a replacement: `triggers` would force
-one). A failed run leaves the command failed, so the next `pulumi up` runs it again;
-the script skips what is already done.
+`pulumi up` runs `create` again as an update (never a replacement: `triggers` would
+force one). A failed run leaves the command failed, so the next `pulumi up` runs it
+again; the script skips what is already done.
 """
 
 from __future__ import annotations
@@ -51,12 +51,10 @@ class ClusterUpgrade(pulumi.ComponentResource):
                 )
             )
         )
-        run = RUN_STDIN_SCRIPT.format(path=SCRIPT_PATH)
         self.rollout = remote.Command(
             f"{name}-rollout",
             connection=ssh_connection(args.client_address, args.private_key),
-            create=run,
-            update=run,
+            create=RUN_STDIN_SCRIPT.format(path=SCRIPT_PATH),
             stdin=script,
             opts=pulumi.ResourceOptions(
                 parent=self,

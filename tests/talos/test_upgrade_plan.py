@@ -105,9 +105,10 @@ def test_one_rollout_command_on_the_client_runs_the_rendered_script(stack: str) 
     (rollout,) = [r for r in plan.by_type(COMMAND) if "rollout" in r.name]
     assert rollout.name == ROLLOUT
     assert rollout.inputs["stdin"] == rollout_script(target(plan))
-    # Update, not replace: the script on stdin carries the versions, the image and the node list.
-    assert rollout.inputs["create"] == rollout.inputs["update"] == RUN_STDIN_SCRIPT.format(path=SCRIPT_PATH)
-    assert "triggers" not in rollout.inputs and "delete" not in rollout.inputs
+    # Update, not replace: the script on stdin carries the versions, the image and the node list, and a
+    # changed stdin runs `create` again (no `update` command given; `triggers` would replace).
+    assert rollout.inputs["create"] == RUN_STDIN_SCRIPT.format(path=SCRIPT_PATH)
+    assert not {"triggers", "update", "delete"} & rollout.inputs.keys()
     client = named(plan, f"{client_guest(config).name}-tools")
     assert client.inputs["connection"] == rollout.inputs["connection"] == "[secret]"
 
@@ -190,7 +191,7 @@ def test_a_kubernetes_minor_bump_updates_the_configs_the_client_and_the_rollout_
 
 @pytest.mark.parametrize("what", ["talos", "kubernetes"])
 def test_no_changed_input_forces_a_replacement(what: str) -> None:
-    """A Command is replaced only on `triggers` (replaceOnChanges in its schema; `stdin` runs `update`);
+    """A Command is replaced only on `triggers` (replaceOnChanges in its schema; `stdin` runs `create` again);
     ConfigurationApply has no input that forces a new resource (terraform-provider-talos
     pkg/talos/talos_machine_configuration_apply_resource.go marks none RequiresReplace)."""
     old, new = bumped(what)
