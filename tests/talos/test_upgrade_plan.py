@@ -16,13 +16,11 @@ from components.talos.upgrade_script import RolloutTarget, rollout_script
 from config.guests import client_guest
 from config.models import LabConfig
 from plan.run import PlanResult, run_plan
-from plan.write import installer_image
 from tests.provider_schema import resource_schema
 from tests.support import (
     APPLY,
     BOOTSTRAP,
     COMMAND,
-    IMAGE_URLS_INVOKE,
     K8S_PROVIDER,
     MACHINE_CONFIG_INVOKE,
     SECRETS,
@@ -86,13 +84,16 @@ def changes(old: PlanResult, new: PlanResult) -> dict[str, set[str]]:
 
 
 def target(plan: PlanResult) -> RolloutTarget:
-    """What the stack's rollout should aim at."""
+    """What the stack's rollout should aim at: the installer image of the machine configs, and its schematic."""
     config = plan.config
-    (urls,) = invokes(plan, IMAGE_URLS_INVOKE)
+    (image,) = {
+        yaml.safe_load(args["configPatches"][0])["machine"]["install"]["image"]
+        for args in machine_config_args(plan).values()
+    }
     return RolloutTarget(
         talos_version=config.cluster.talos_version,
-        schematic_id=urls.args["schematicId"],
-        installer_image=installer_image(plan),
+        schematic_id=image.rsplit("/", 1)[1].split(":")[0],
+        installer_image=image,
         kubernetes_version=config.cluster.kubernetes_version,
         control_planes=[str(node.address) for node in config.cluster.control_planes],
         workers=[str(node.address) for node in config.cluster.workers],
