@@ -54,6 +54,13 @@ def input_errors(token: str, inputs: dict[str, Any]) -> list[str]:
     return SchemaChecker(require_provider_schemas()).resource_problems(token, inputs)
 
 
+def resource_schema(token: str) -> Schema:
+    """The schema of resource `token` (a provider's for `pulumi:providers:<package>`) in its package."""
+    schema = package_schema(require_provider_schemas(), package_of(token))
+    spec: Schema = schema["provider"] if token.startswith(PROVIDER_PREFIX) else schema["resources"][token]
+    return spec
+
+
 def package_of(token: str) -> str:
     return token.removeprefix(PROVIDER_PREFIX).split(":", 1)[0]
 

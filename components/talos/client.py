@@ -45,6 +45,8 @@ class TalosClient(pulumi.ComponentResource):
     address: str
     healthy: remote.Command
     kubectl: RemoteHost
+    ready: list[pulumi.Resource]
+    """talosctl and kubectl installed, talosconfig and kubeconfig in place."""
 
     def __init__(self, name: str, args: TalosClientArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:talos:TalosClient", name, None, opts)
@@ -95,6 +97,7 @@ class TalosClient(pulumi.ComponentResource):
         )
         connection = ssh_connection(self.address, args.private_key)
         tools_script = client_tools_script(args.talos_version, args.kubernetes_version)
+        # New versions change stdin, which runs `create` again as an update (`triggers` would replace it).
         tools = remote.Command(
             f"{name}-tools",
             connection=connection,
@@ -130,6 +133,7 @@ class TalosClient(pulumi.ComponentResource):
             ),
         )
         self.kubectl = RemoteHost(connection=connection, ready=files["kubeconfig"])
+        self.ready = [tools, *files.values()]
         self.register_outputs({"address": self.address})
 
     def _configures(self, container: pulumi.Resource, *after: pulumi.Resource) -> pulumi.ResourceOptions:

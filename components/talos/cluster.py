@@ -26,7 +26,9 @@ class ClusterNode:
 @dataclass(frozen=True)
 class TalosClusterArgs:
     cluster_name: str
-    talos_version: str
+    config_contract: str
+    """The Talos minor the configs and secrets are generated for (`cluster.machineConfigContract`), not the
+    installed version: raising it with an upgrade broke etcd encryption (siderolabs/talos#13885)."""
     kubernetes_version: str
     endpoint: str
     """The Kubernetes API URL (VIP or first control plane)."""
@@ -51,7 +53,7 @@ class TalosCluster(pulumi.ComponentResource):
 
         secrets = talos.machine.Secrets(
             f"{name}-secrets",
-            talos_version=args.talos_version,
+            talos_version=args.config_contract,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 additional_secret_outputs=["machineSecrets", "clientConfiguration"],
@@ -73,7 +75,7 @@ class TalosCluster(pulumi.ComponentResource):
                 cluster_endpoint=self.endpoint,
                 machine_type=guest.role.value,
                 machine_secrets=machine_secrets,
-                talos_version=args.talos_version,
+                talos_version=args.config_contract,
                 kubernetes_version=args.kubernetes_version,
                 config_patches=node.config_patches,
                 docs=False,

@@ -16,6 +16,8 @@ from tests.support import StackEdit, change_set, day2_changes, edited_stack
 
 NEW_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ5YhomelabOwnerKey me@laptop"
 APPLIES = {"cluster-cp-1-apply": "update", "cluster-worker-1-apply": "update", "cluster-worker-2-apply": "update"}
+# The rollout script on the client names the nodes and the versions: any change of them updates it.
+ROLLOUT = {"cluster-upgrade-rollout": "update"}
 
 
 def firewall(
@@ -78,7 +80,7 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     # The router gets the reservation, the client's talosconfig the node; the new VM and its apply.
     "add a worker": (
         add_worker,
-        {"router-configure": "update", "talos-client-talosconfig": "update", **new_node("worker-3")},
+        {"router-configure": "update", "talos-client-talosconfig": "update", **new_node("worker-3"), **ROLLOUT},
     ),
     "remove a worker": (
         remove_worker,
@@ -89,6 +91,7 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             "worker-2-vm": "delete",
             "worker-2": "delete",
             **firewall("worker-2", "delete"),
+            **ROLLOUT,
         },
     ),
     # Keys are part of a container's initialization, which bpg replaces; what configures them (their
@@ -107,8 +110,8 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         },
     ),
     # New machine configs applied in place and the client's tools; no VM, ISO or container replaced.
-    "bump Talos": (bump_talos, {"talos-client-tools": "update", **APPLIES}),
-    "bump Kubernetes": (bump_kubernetes, {"talos-client-tools": "update", **APPLIES}),
+    "bump Talos": (bump_talos, {"talos-client-tools": "update", **APPLIES, **ROLLOUT}),
+    "bump Kubernetes": (bump_kubernetes, {"talos-client-tools": "update", **APPLIES, **ROLLOUT}),
     # Every node may announce the pool (its IP filter lists it); bpg replaces an IP set whose entries change.
     "move the pool and the ingress address": (
         move_pool,
@@ -120,8 +123,12 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             "traefik-release": "update",
         },
     ),
-    # A ConfigMap's data is immutable to pulumi-kubernetes: the page is replaced, the Ingress updated.
-    "change the site host": (change_host, {"example-site-page": "replace", "example-site-ingress": "update"}),
+    # The router's DNS answers the host; a ConfigMap's data is immutable to pulumi-kubernetes: the page
+    # is replaced, the Ingress updated.
+    "change the site host": (
+        change_host,
+        {"router-configure": "update", "example-site-page": "replace", "example-site-ingress": "update"},
+    ),
     "change the replicas": (change_replicas, {"example-site-deployment": "update"}),
     # No guest is replaced (cp-1's IP filter is, to admit the VIP): two VMs and applies are created,
     # every machine config changes in place. The talos Kubeconfig keeps the kubeconfig it issued
@@ -136,6 +143,7 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             **new_node("cp-2"),
             **new_node("cp-3"),
             **APPLIES,
+            **ROLLOUT,
         },
     ),
 }

@@ -110,7 +110,7 @@ def test_machine_configs_carry_the_rendered_patches(stack: str) -> None:
         record = by_hostname[node.name]
         assert record.args["machineType"] == node.role.value
         assert record.args["configPatches"] == node_patches(config, node, installer_image(plan))
-        assert record.args["talosVersion"] == config.cluster.talos_version
+        assert record.args["talosVersion"] == config.cluster.machine_config_contract
         assert record.args["kubernetesVersion"] == config.cluster.kubernetes_version
 
 
