@@ -12,7 +12,18 @@ from plan.monitor import Registration
 from plan.options import RecordedOptions
 from plan.replacements import rules_for
 from plan.run import PlanResult, run_plan
-from tests.support import COMMAND, CONTAINER, DOWNLOAD, K8S_PROVIDER, KUBECONFIG, STACK_NAMES, stack_config, stack_plan
+from tests.support import (
+    APPLY,
+    COMMAND,
+    CONTAINER,
+    DOWNLOAD,
+    K8S_PROVIDER,
+    KUBECONFIG,
+    SECRETS,
+    STACK_NAMES,
+    stack_config,
+    stack_plan,
+)
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 
@@ -164,3 +175,21 @@ def test_an_unchanged_lab_shows_no_change(stack: str) -> None:
     """Two independent plans of the same stack: nothing differs, secrets included."""
     again = run_plan(stack_config(stack), stack)
     assert diff_plans(stack_plan(stack), again) == []
+
+
+def test_outputs_recomputed_on_update_are_unknown_to_their_consumers() -> None:
+    """Talos secrets without ignore_changes: an upgrade updates them (a downgrade replaces them), and
+    whatever is built from them is unknown in the preview."""
+    secrets = {version: reg("secrets", SECRETS, {"talosVersion": version}) for version in ("v1.13.9", "v1.13.10")}
+    apply = reg(
+        "apply",
+        APPLY,
+        {"node": "192.168.1.201"},
+        property_dependencies={"clientConfiguration": [secrets["v1.13.9"].urn]},
+    )
+    upgraded = {c.name: c for c in diff_plans(plan(secrets["v1.13.9"], apply), plan(secrets["v1.13.10"], apply))}
+    assert (upgraded["secrets"].action, upgraded["apply"].action) == ("update", "update")
+    assert upgraded["apply"].paths == ["clientConfiguration"]
+    downgraded = {c.name: c for c in diff_plans(plan(secrets["v1.13.10"], apply), plan(secrets["v1.13.9"], apply))}
+    assert downgraded["secrets"].action == "replace"
+    assert "downgrade" in downgraded["secrets"].reason
