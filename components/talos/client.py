@@ -127,9 +127,9 @@ class TalosClient(pulumi.ComponentResource):
                 parent=self,
                 depends_on=[files["talosconfig"], *args.cluster_ready],
                 # It gates the first bootstrap only (nothing Kubernetes before a healthy cluster). Once the
-                # cluster runs, a changed node list must not run it again: with any node down, that `up`
-                # (even the one meant to replace the node) would fail.
-                ignore_changes=["create"],
+                # cluster runs, a changed node list (or key) must not run it again: with any node down, that
+                # `up` (even the one meant to replace the node) would fail.
+                ignore_changes=["create", "connection"],
             ),
         )
         self.kubectl = RemoteHost(connection=connection, ready=files["kubeconfig"])
