@@ -55,6 +55,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
 HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
 TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+URLS_INVOKE = "talos:imageFactory/getUrls:getUrls"
 GUEST_FIREWALL = "homelab:proxmox:GuestFirewall"
 FIREWALL_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
 FIREWALL_IPSET = "proxmoxve:firewall/ipsetLegacy:IpsetLegacy"
@@ -85,6 +86,12 @@ def invokes(plan: PlanResult, token: str) -> list[InvokeRecord]:
     return [record for record in plan.invokes if record.token == token]
 
 
+def installer_image(plan: PlanResult) -> str:
+    """The installer image the image factory returned (mocked deterministically in a plan)."""
+    (urls,) = invokes(plan, URLS_INVOKE)
+    return str(urls.result["urls"]["installer"])
+
+
 def dig(value: Any, *path: str | int) -> Any:
     for part in path:
         value = value[part]
@@ -97,9 +104,9 @@ def schemas_dir() -> Path:
     return Path(configured) if configured else REPO.parent / "shared" / "schemas"
 
 
-def require_schemas() -> Path:
-    """The schemas folder; skips the test when it is absent (fails in CI)."""
-    folder = schemas_dir()
+def require_schemas(subfolder: str = "") -> Path:
+    """The schemas folder (or a subfolder of it); skips the test when it is absent (fails in CI)."""
+    folder = schemas_dir() / subfolder if subfolder else schemas_dir()
     if folder.is_dir():
         return folder
     message = f"upstream schemas not found in {folder}: put the upstream schemas there or set HOMELAB_SCHEMAS_DIR"
