@@ -30,14 +30,32 @@ def plan_files(result: PlanResult) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
+# What a plan writes at the top of its folder: a file of an earlier plan here is removed.
+PLAN_ENTRIES = ("resources.json", "graph.mmd", "router", "talos", "helm", "kubernetes")
+
+
 def write_plan(result: PlanResult, out: Path) -> list[Path]:
+    """Write the plan's files into `out`, and remove what an earlier plan wrote there and this one does not."""
+    files = plan_files(result)
+    for stale in _earlier_files(out) - {out / relative for relative in files}:
+        stale.unlink()
     written = []
-    for relative, text in plan_files(result).items():
+    for relative, text in files.items():
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _earlier_files(out: Path) -> set[Path]:
+    found: set[Path] = set()
+    for entry in (out / name for name in PLAN_ENTRIES):
+        if entry.is_dir():
+            found |= {path for path in entry.rglob("*") if path.is_file()}
+        elif entry.is_file():
+            found.add(entry)
+    return found
 
 
 def _json(value: Any) -> str:

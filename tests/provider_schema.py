@@ -55,10 +55,9 @@ def input_errors(token: str, inputs: dict[str, Any]) -> list[str]:
 
 
 def resource_schema(token: str) -> Schema:
-    """The schema of resource `token` (a provider's for `pulumi:providers:<package>`) in its package."""
-    schema = package_schema(require_provider_schemas(), package_of(token))
-    spec: Schema = schema["provider"] if token.startswith(PROVIDER_PREFIX) else schema["resources"][token]
-    return spec
+    """The schema of resource `token` in its provider's package schema."""
+    schema: Schema = package_schema(require_provider_schemas(), package_of(token))["resources"][token]
+    return schema
 
 
 def package_of(token: str) -> str:
