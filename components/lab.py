@@ -15,7 +15,7 @@ from components import outputs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
-from components.proxmox.containers import ContainerSpec, ContainerTemplates
+from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
 from components.proxmox.guest_firewall import talos_shared_addresses
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
@@ -26,7 +26,9 @@ from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
 from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
+from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
 from config.guests import (
+    Role,
     client_guest,
     cluster_endpoint_address,
     hosts_in_use,
@@ -45,6 +47,7 @@ class Lab:
     nodes: list[TalosNode]
     client: TalosClient
     cluster: TalosCluster
+    upgrade: ClusterUpgrade
     management_key: ManagementKey
     site: ExampleSite
 
@@ -67,6 +70,7 @@ def build(config: LabConfig) -> Lab:
     public_keys = key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
     templates = ContainerTemplates(
         "container-template",
+        TemplateSpec(url=proxmox.container_template.url, sha512=proxmox.container_template.sha512),
         sorted({router_host(config), client_spec.proxmox_node}, key=proxmox.nodes.index),
         proxmox.iso_datastore,
     )
@@ -108,7 +112,7 @@ def build(config: LabConfig) -> Lab:
         "cluster",
         TalosClusterArgs(
             cluster_name=config.cluster.name,
-            talos_version=config.cluster.talos_version,
+            config_contract=config.cluster.machine_config_contract,
             kubernetes_version=config.cluster.kubernetes_version,
             endpoint=cluster_endpoint(config),
             endpoint_address=str(cluster_endpoint_address(config)),
@@ -137,16 +141,44 @@ def build(config: LabConfig) -> Lab:
             router_ready=router,
             talosconfig=cluster.talosconfig,
             kubeconfig=cluster.kubeconfig,
+            cluster_ready=cluster.ready,
+            control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
+            workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
         ),
     )
 
-    # Everything in Kubernetes goes through this provider, so it waits for the cluster's health
-    # gate and `pulumi destroy` removes it before the VMs.
-    provider = k8s.Provider("kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True)
+    upgrade = ClusterUpgrade(
+        "cluster-upgrade",
+        ClusterUpgradeArgs(
+            client_address=client.address,
+            private_key=key.private_key,
+            talos_version=config.cluster.talos_version,
+            kubernetes_version=config.cluster.kubernetes_version,
+            schematic_id=image.schematic_id,
+            installer_image=image.installer_image,
+            control_planes=[str(g.address) for g in config.cluster.control_planes],
+            workers=[str(g.address) for g in config.cluster.workers],
+            after=[*cluster.ready, *client.ready],
+        ),
+    )
+
+    # Everything in Kubernetes goes through this provider, so it waits for the cluster's first health
+    # check and `pulumi destroy` removes it before the VMs. An ordering only: the check's own outputs
+    # would make the provider's config unknown, and so replace it, whenever the check changed.
+    provider = k8s.Provider(
+        "kubernetes",
+        kubeconfig=cluster.kubeconfig,
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(depends_on=[client.healthy]),
+    )
     in_cluster = pulumi.ResourceOptions(providers=[provider])
     metallb = MetalLB(
         "metallb",
-        MetalLBArgs(pool=str(config.load_balancer.pool), announce_from_control_planes=not config.cluster.workers),
+        MetalLBArgs(
+            pool=str(config.load_balancer.pool),
+            announce_from_control_planes=not config.cluster.workers,
+            kubectl=client.kubectl,
+        ),
         in_cluster,
     )
     traefik = Traefik(
@@ -155,7 +187,16 @@ def build(config: LabConfig) -> Lab:
         in_cluster,
     )
     site = ExampleSite("example-site", ExampleSiteArgs(site=config.site, ingress_controller=traefik), in_cluster)
-    return Lab(config=config, router=router, nodes=nodes, client=client, cluster=cluster, management_key=key, site=site)
+    return Lab(
+        config=config,
+        router=router,
+        nodes=nodes,
+        client=client,
+        cluster=cluster,
+        upgrade=upgrade,
+        management_key=key,
+        site=site,
+    )
 
 
 def _router_args(

@@ -4,21 +4,20 @@ Field names are snake_case in Python and camelCase in the stack file. Every
 model forbids unknown keys. Rules that involve more than one field live in
 `config.rules`, so the models stay a plain description of the shape.
 
-The size of a lab is bounded (`MAX_*` below), so no stack file makes a plan
-unbounded: 5 control planes and 250 workers are 255 Talos nodes, each taking a
-/24 of the default pod network 10.244.0.0/16, which holds 256; 32 Proxmox hosts
-(Proxmox sets no hard limit, corosync clusters of more than a few dozen nodes
-are not seen in practice); Proxmox VM ids run from 100 to 999999999.
+The size of a lab is bounded (`MAX_*`; the README says why: pod networks,
+Proxmox ids, what a Proxmox cluster holds), so no stack file makes a plan unbounded.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from config.types import (
+    ConfigContract,
     DiskPath,
     DnsLabel,
     DnsName,
@@ -43,8 +42,7 @@ MAX_SSH_KEYS = 64
 
 
 def _as_written(value: object) -> Any:
-    """A default as the stack file writes it (what the JSON schema and the reference show); the model
-    validates it into its type (`validate_default`)."""
+    """A default as a stack file writes it (the schema shows it); `validate_default` types it."""
     return value
 
 
@@ -57,6 +55,46 @@ class _Model(BaseModel):
         hide_input_in_errors=True,
         validate_default=True,
     )
+
+
+# Proxmox's appliance index (`pveam available`, http://download.proxmox.com/images/aplinfo-pve-8.dat) lists only
+# the current point release of each template; 12.12-1 and its sha512 as that index gives them (also pinned, with
+# this checksum, in public bpg-provider configurations, e.g. ones citing pveam's signed index).
+DEBIAN_TEMPLATE_URL = "http://download.proxmox.com/images/system/debian-12-standard_12.12-1_amd64.tar.zst"
+DEBIAN_TEMPLATE_SHA512 = (
+    "50c85eaaece677a3ebe01cc909b83872e9da2a22c29ae652838afce71e83222f"
+    "df40f6accecd7d52b180e912fc1f85ecdf7b3fc4d3027da4d865e509a9e76597"
+)
+_TEMPLATE_URL = re.compile(r"^https?://[^/\s]+/\S*[^/\s]\.tar\.(gz|xz|zst)$")
+_SHA512 = re.compile(r"^[0-9a-f]{128}$")
+
+
+class ContainerTemplateConfig(_Model):
+    url: str = Field(
+        default=DEBIAN_TEMPLATE_URL,
+        min_length=1,
+        description="Debian container template (a `.tar.zst`, `.tar.xz` or `.tar.gz` URL) both containers are "
+        "created from; Proxmox's index keeps only the current point release. Changing it replaces both containers.",
+    )
+    sha512: str = Field(
+        default=DEBIAN_TEMPLATE_SHA512,
+        min_length=1,
+        description="SHA-512 of the template file (128 lowercase hex digits), as `pveam` lists it.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _template_url(cls, value: str) -> str:
+        if not _TEMPLATE_URL.match(value):
+            raise ValueError(f"{value[:80]!r} is not an http(s) URL of a .tar.zst, .tar.xz or .tar.gz file")
+        return value
+
+    @field_validator("sha512")
+    @classmethod
+    def _sha512(cls, value: str) -> str:
+        if not _SHA512.match(value):
+            raise ValueError(f"{value[:80]!r} is not a SHA-512 digest (128 lowercase hex digits)")
+        return value
 
 
 class ProxmoxConfig(_Model):
@@ -74,6 +112,10 @@ class ProxmoxConfig(_Model):
     )
     wan_bridge: InterfaceName = Field(
         default="vmbr0", description="Existing uplink bridge on the home LAN; the router's WAN NIC (eth0) joins it."
+    )
+    container_template: ContainerTemplateConfig = Field(
+        default_factory=ContainerTemplateConfig,
+        description="Where the containers' Debian template is downloaded from, and its checksum.",
     )
 
 
@@ -198,6 +240,12 @@ class ClusterConfig(_Model):
     )
     kubernetes_version: KubernetesVersion = Field(
         default="1.36.3", description="Kubernetes release the cluster runs, and of kubectl on the client."
+    )
+    machine_config_contract: ConfigContract = Field(
+        default="v1.13",
+        description="Talos minor whose machine config format the configs and secrets are generated for: the one the "
+        "cluster was created with. A `talosVersion` bump leaves it alone; raise it only on purpose, after every node "
+        "runs that minor (see Upgrading).",
     )
     vip: Ipv4Address | None = Field(
         default=None,

@@ -16,14 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from config.messages import describe, quoted
-from config.versions import (
-    SUPPORTED_KUBERNETES_MINORS,
-    SUPPORTED_TALOS_MINORS,
-    check_kubernetes_version,
-    check_talos_version,
-    minors,
-)
+from config.messages import describe, quoted, shorten
+from config.versions import ConfigContract, KubernetesVersion, TalosVersion
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _MAC = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")
@@ -96,7 +90,7 @@ def _source_network(value: Any) -> ipaddress.IPv4Network:
 def _interface(value: Any) -> ipaddress.IPv4Interface:
     text = _string(value, "an IPv4 address with prefix length")
     if "/" not in text:
-        raise ValueError(f"{quoted(text)} needs a prefix length (e.g. {shorten_text(text)}/24)")
+        raise ValueError(f"{quoted(text)} needs a prefix length (e.g. {shorten(text)}/24)")
     try:
         interface = ipaddress.IPv4Interface(text)
     except ValueError:
@@ -106,10 +100,6 @@ def _interface(value: Any) -> ipaddress.IPv4Interface:
     if network.prefixlen <= 30 and interface.ip in (network.network_address, network.broadcast_address):
         raise ValueError(f"{interface} is the network or broadcast address of {network}, not one a host can have")
     return interface
-
-
-def shorten_text(text: str) -> str:
-    return text if len(text) <= 20 else text[:17] + "..."
 
 
 def _mac(value: Any) -> str:
@@ -176,18 +166,6 @@ def _ssh_public_key(value: Any) -> str:
     return text
 
 
-def _talos_version(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a Talos version, got {describe(value)}")
-    return check_talos_version(value)
-
-
-def _kubernetes_version(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a Kubernetes version, got {describe(value)}")
-    return check_kubernetes_version(value)
-
-
 def _schema(title: str, description: str, **extra: Any) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "title": title, "description": description, **extra})
 
@@ -251,22 +229,6 @@ DiskPath = Annotated[str, BeforeValidator(_disk_path), _schema("disk path", "A b
 SshPublicKey = Annotated[
     str, BeforeValidator(_ssh_public_key), _schema("SSH public key line", "One line of an authorized_keys file.")
 ]
-TalosVersion = Annotated[
-    str,
-    BeforeValidator(_talos_version),
-    _schema(
-        "Talos version",
-        f"vMAJOR.MINOR.PATCH in ASCII digits, no leading zeros; supported: {minors(SUPPORTED_TALOS_MINORS, 'v')}.",
-    ),
-]
-KubernetesVersion = Annotated[
-    str,
-    BeforeValidator(_kubernetes_version),
-    _schema(
-        "Kubernetes version",
-        f"MAJOR.MINOR.PATCH in ASCII digits, no leading zeros; supported: {minors(SUPPORTED_KUBERNETES_MINORS, '')}.",
-    ),
-]
 VmId = Annotated[
     int,
     Field(
@@ -292,6 +254,7 @@ SCHEMA_TYPES = (
     DiskPath,
     SshPublicKey,
     TalosVersion,
+    ConfigContract,
     KubernetesVersion,
     VmId,
 )

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from config.loading import load_stack_file
 from config.models import LabConfig
+from plan.diff import Change, diff_plans
 from plan.monitor import InvokeRecord, Registration
 from plan.run import PlanResult, run_plan
 
@@ -55,6 +58,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
 HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
 TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+URLS_INVOKE = "talos:imageFactory/getUrls:getUrls"
 GUEST_FIREWALL = "homelab:proxmox:GuestFirewall"
 FIREWALL_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
 FIREWALL_IPSET = "proxmoxve:firewall/ipsetLegacy:IpsetLegacy"
@@ -85,6 +89,12 @@ def invokes(plan: PlanResult, token: str) -> list[InvokeRecord]:
     return [record for record in plan.invokes if record.token == token]
 
 
+def installer_image(plan: PlanResult) -> str:
+    """The installer image the image factory returned (mocked deterministically in a plan)."""
+    (urls,) = invokes(plan, URLS_INVOKE)
+    return str(urls.result["urls"]["installer"])
+
+
 def dig(value: Any, *path: str | int) -> Any:
     for part in path:
         value = value[part]
@@ -97,12 +107,34 @@ def schemas_dir() -> Path:
     return Path(configured) if configured else REPO.parent / "shared" / "schemas"
 
 
-def require_schemas() -> Path:
-    """The schemas folder; skips the test when it is absent (fails in CI)."""
-    folder = schemas_dir()
+def require_schemas(subfolder: str = "") -> Path:
+    """The schemas folder (or a subfolder of it); skips the test when it is absent (fails in CI)."""
+    folder = schemas_dir() / subfolder if subfolder else schemas_dir()
     if folder.is_dir():
         return folder
     message = f"upstream schemas not found in {folder}: put the upstream schemas there or set HOMELAB_SCHEMAS_DIR"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+StackEdit = Callable[[dict[str, Any]], None]
+
+
+def edited_stack(directory: Path, edit: StackEdit, base: str = "dev") -> Path:
+    """A copy of a stack file with `edit` applied to its `config:` mapping (full keys, e.g. `homelab:cluster`)."""
+    document = yaml.safe_load(STACKS[base].read_text(encoding="utf-8"))
+    edit(document["config"])
+    path = directory / "Pulumi.edited.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def day2_changes(new_stack: Path, old: str = "dev") -> list[Change]:
+    """What `homelab diff OLD NEW` reports, NEW planned as the running stack OLD (OLD's plan is cached)."""
+    return diff_plans(stack_plan(old), run_plan(load_stack_file(new_stack), old))
+
+
+def change_set(changes: list[Change]) -> dict[str, str]:
+    """Resource name -> action."""
+    return {change.name: change.action for change in changes}

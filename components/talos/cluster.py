@@ -1,4 +1,4 @@
-"""TalosCluster: secrets, per-node config and apply, bootstrap, health gate, kubeconfig, talosconfig."""
+"""TalosCluster: secrets, per-node config and apply, bootstrap, kubeconfig, talosconfig."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pulumiverse_talos as talos
 
 from components.talos.invoke_args import (
     client_configuration_args,
-    health_client_configuration_args,
     machine_secrets_args,
 )
 from config.guests import Guest, Role
@@ -27,7 +26,9 @@ class ClusterNode:
 @dataclass(frozen=True)
 class TalosClusterArgs:
     cluster_name: str
-    talos_version: str
+    config_contract: str
+    """The Talos minor the configs and secrets are generated for (`cluster.machineConfigContract`), not the
+    installed version: raising it with an upgrade broke etcd encryption (siderolabs/talos#13885)."""
     kubernetes_version: str
     endpoint: str
     """The Kubernetes API URL (VIP or first control plane)."""
@@ -39,6 +40,8 @@ class TalosClusterArgs:
 
 class TalosCluster(pulumi.ComponentResource):
     endpoint: str
+    ready: list[pulumi.Resource]
+    """The bootstrap and every node's config apply."""
     kubeconfig: pulumi.Output[str]
     talosconfig: pulumi.Output[str]
 
@@ -46,14 +49,18 @@ class TalosCluster(pulumi.ComponentResource):
         super().__init__("homelab:talos:TalosCluster", name, None, opts)
         self.endpoint = args.endpoint
         control_planes = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.CONTROL_PLANE]
-        workers = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.WORKER]
         first_control_plane = control_planes[0]
 
         secrets = talos.machine.Secrets(
             f"{name}-secrets",
-            talos_version=args.talos_version,
+            talos_version=args.config_contract,
             opts=pulumi.ResourceOptions(
-                parent=self, additional_secret_outputs=["machineSecrets", "clientConfiguration"]
+                parent=self,
+                additional_secret_outputs=["machineSecrets", "clientConfiguration"],
+                # The secrets bundle is made once, for the Talos version the cluster was created with; an
+                # update would gain nothing and makes every secret unknown in the preview (the provider
+                # recomputes them), so every config, the kubeconfig and the Kubernetes provider look replaced.
+                ignore_changes=["talosVersion"],
             ),
         )
         machine_secrets = secrets.machine_secrets.apply(machine_secrets_args)
@@ -68,7 +75,7 @@ class TalosCluster(pulumi.ComponentResource):
                 cluster_endpoint=self.endpoint,
                 machine_type=guest.role.value,
                 machine_secrets=machine_secrets,
-                talos_version=args.talos_version,
+                talos_version=args.config_contract,
                 kubernetes_version=args.kubernetes_version,
                 config_patches=node.config_patches,
                 docs=False,
@@ -86,7 +93,10 @@ class TalosCluster(pulumi.ComponentResource):
                 # cluster (https://github.com/siderolabs/terraform-provider-talos/issues/216).
                 on_destroy=talos.machine.ConfigurationApplyOnDestroyArgs(graceful=False, reboot=False, reset=True),
                 timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.network_ready]),
+                # A replaced VM boots a blank disk into maintenance mode: apply its config again.
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[node.vm, args.network_ready], replace_with=[node.vm]
+                ),
             )
 
         bootstrap = talos.machine.Bootstrap(
@@ -97,20 +107,17 @@ class TalosCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first_control_plane]]),
         )
 
-        health = talos.cluster.get_health_output(
-            client_configuration=client_configuration.apply(health_client_configuration_args),
-            control_plane_nodes=control_planes,
-            worker_nodes=workers,
-            endpoints=control_planes,
-            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[bootstrap, *applies.values()]),
-        )
+        self.ready = [bootstrap, *applies.values()]
         kubeconfig = talos.cluster.Kubeconfig(
             f"{name}-kubeconfig",
             client_configuration=client_configuration,
-            # Taking the node from the health result makes the kubeconfig wait for a healthy cluster.
-            node=pulumi.Output.unsecret(health.apply(lambda _: first_control_plane)),
+            node=first_control_plane,
             endpoint=args.endpoint_address,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["kubeconfigRaw"]),
+            # The provider retries until the bootstrapped node hands it out; the cluster's health is
+            # checked once, by the client (TalosClient.healthy), before anything Kubernetes.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[bootstrap], additional_secret_outputs=["kubeconfigRaw"]
+            ),
         )
         self.kubeconfig = pulumi.Output.secret(kubeconfig.kubeconfig_raw)
         self.talosconfig = pulumi.Output.secret(

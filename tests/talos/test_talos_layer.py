@@ -1,4 +1,4 @@
-"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> health -> kubeconfig."""
+"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> kubeconfig; the health gate."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import yaml
 
 from components.talos.patches import node_patches
 from config.guests import Role, talos_nodes
-from plan.write import installer_image
 from tests.support import (
     APPLY,
     BOOTSTRAP,
@@ -18,18 +17,18 @@ from tests.support import (
     MACHINE_CONFIG_INVOKE,
     SCHEMATIC,
     SECRETS,
+    STACK_NAMES,
     TALOSCONFIG_INVOKE,
     VM,
+    installer_image,
     invokes,
     named,
     stack_config,
     stack_plan,
 )
 
-STACKS = ["dev", "ha", "minimal"]
 
-
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     (secrets,) = plan.by_type(SECRETS)
@@ -48,7 +47,7 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
         assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_one_bootstrap_on_the_first_control_plane_after_its_apply(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     (bootstrap,) = plan.by_type(BOOTSTRAP)
@@ -61,25 +60,32 @@ def test_one_bootstrap_on_the_first_control_plane_after_its_apply(stack: str) ->
     assert "clientConfiguration" in bootstrap.secret_inputs
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_kubeconfig_waits_for_the_health_gate(stack: str) -> None:
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_health_gate_guards_the_first_bootstrap_only(stack: str) -> None:
+    """No health invoke (it would run on every preview and up, and fail them with a node down): a command
+    on the client runs `talosctl health` once, after the bootstrap and every apply, before the provider."""
     config, plan = stack_config(stack), stack_plan(stack)
+    assert invokes(plan, HEALTH_INVOKE) == []
     (kubeconfig,) = plan.by_type(KUBECONFIG)
     (bootstrap,) = plan.by_type(BOOTSTRAP)
-    # The health invoke is gated on the bootstrap and every apply; the kubeconfig takes its node from it.
     assert bootstrap.urn in kubeconfig.dependencies
-    assert {a.urn for a in plan.by_type(APPLY)} <= set(kubeconfig.dependencies)
-    (health,) = invokes(plan, HEALTH_INVOKE)
+    health = named(plan, f"{config.client.name}-health")
+    assert {bootstrap.urn, *(a.urn for a in plan.by_type(APPLY))} <= set(health.dependencies)
+    assert named(plan, f"{config.client.name}-talosconfig").urn in health.dependencies
     control_planes = [str(n.address) for n in talos_nodes(config) if n.role is Role.CONTROL_PLANE]
     workers = [str(n.address) for n in talos_nodes(config) if n.role is Role.WORKER]
-    assert health.args["controlPlaneNodes"] == control_planes
-    assert health.args.get("workerNodes", []) == workers
+    command = health.inputs["create"]
+    assert command.startswith(f"talosctl --nodes {control_planes[0]} health ")
+    assert f"--control-plane-nodes {','.join(control_planes)}" in command
+    assert (f"--worker-nodes {','.join(workers)}" in command) == bool(workers)
+    # Only the first run counts: a later change of the node list or the key does not run it again.
+    assert health.options.ignore_changes == ["connection", "create"]
     (provider,) = plan.by_type(K8S_PROVIDER)
-    assert kubeconfig.urn in provider.dependencies
+    assert health.urn in provider.dependencies
     assert provider.secret_inputs == ["kubeconfig"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_invokes_receive_camel_case_secrets(stack: str) -> None:
     """pulumiverse-talos 0.8.1 sends snake_case if the Secrets outputs are passed as they are (DESIGN §8)."""
     plan = stack_plan(stack)
@@ -87,13 +93,12 @@ def test_invokes_receive_camel_case_secrets(stack: str) -> None:
         assert "machineSecrets.secrets.bootstrapToken" in record.key_paths
         assert "machineSecrets.certs.k8sServiceaccount.key" in record.key_paths
         assert not [p for p in record.key_paths if "_" in p.rsplit(".", 1)[-1]]
-    for token in (HEALTH_INVOKE, TALOSCONFIG_INVOKE):
-        for record in invokes(plan, token):
-            assert "clientConfiguration.caCertificate" in record.key_paths
-            assert "clientConfiguration.ca_certificate" not in record.key_paths
+    (talosconfig,) = invokes(plan, TALOSCONFIG_INVOKE)
+    assert "clientConfiguration.caCertificate" in talosconfig.key_paths
+    assert "clientConfiguration.ca_certificate" not in talosconfig.key_paths
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_machine_configs_carry_the_rendered_patches(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     by_hostname = {}
@@ -105,7 +110,7 @@ def test_machine_configs_carry_the_rendered_patches(stack: str) -> None:
         record = by_hostname[node.name]
         assert record.args["machineType"] == node.role.value
         assert record.args["configPatches"] == node_patches(config, node, installer_image(plan))
-        assert record.args["talosVersion"] == config.cluster.talos_version
+        assert record.args["talosVersion"] == config.cluster.machine_config_contract
         assert record.args["kubernetesVersion"] == config.cluster.kubernetes_version
 
 
@@ -135,7 +140,7 @@ def test_single_control_plane_endpoint_is_the_control_plane() -> None:
     assert talosconfig.args["nodes"] == [str(n.address) for n in talos_nodes(config)]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_client_receives_configs_over_stdin_as_secrets(stack: str) -> None:
     plan = stack_plan(stack)
     client = plan.config.client.name
@@ -151,7 +156,7 @@ def test_client_receives_configs_over_stdin_as_secrets(stack: str) -> None:
     assert kubeconfig.urn in named(plan, f"{client}-kubeconfig").dependencies
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_talos_secrets_never_appear_in_clear(stack: str) -> None:
     plan = stack_plan(stack)
     text = "".join(repr(r.as_json()) for r in plan.registrations) + repr(plan.outputs)
@@ -160,3 +165,10 @@ def test_talos_secrets_never_appear_in_clear(stack: str) -> None:
     assert "kind: Config" not in text  # the mocked kubeconfig body
     vm_names = {r.inputs["name"] for r in plan.by_type(VM)}
     assert vm_names == {n.name for n in talos_nodes(plan.config)}
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_secrets_keep_the_talos_version_they_were_made_for(stack: str) -> None:
+    """An update would make every secret unknown in the preview, and the provider built on them look replaced."""
+    (secrets,) = stack_plan(stack).by_type(SECRETS)
+    assert secrets.options.ignore_changes == ["talosVersion"]
