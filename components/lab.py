@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import outputs
+from components.kubernetes.lab_ca import LabCertificates, LabCertificatesArgs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
@@ -46,6 +47,7 @@ class Lab:
     cluster: TalosCluster
     management_key: ManagementKey
     site: ExampleSite
+    certificates: LabCertificates
 
 
 def build(config: LabConfig) -> Lab:
@@ -145,13 +147,33 @@ def build(config: LabConfig) -> Lab:
         MetalLBArgs(pool=str(config.load_balancer.pool), announce_from_control_planes=not config.cluster.workers),
         in_cluster,
     )
+    certificates = LabCertificates(
+        "lab-ca", LabCertificatesArgs(lab_name=config.cluster.name, host=config.site.host)
+    )
     traefik = Traefik(
         "traefik",
-        TraefikArgs(ingress_address=str(config.load_balancer.ingress_address), load_balancer=metallb),
+        TraefikArgs(
+            ingress_address=str(config.load_balancer.ingress_address),
+            load_balancer=metallb,
+            default_certificate=certificates.site,
+        ),
         in_cluster,
     )
-    site = ExampleSite("example-site", ExampleSiteArgs(site=config.site, ingress_controller=traefik), in_cluster)
-    return Lab(config=config, router=router, nodes=nodes, client=client, cluster=cluster, management_key=key, site=site)
+    site = ExampleSite(
+        "example-site",
+        ExampleSiteArgs(site=config.site, ingress_controller=traefik, certificate=certificates.site),
+        in_cluster,
+    )
+    return Lab(
+        config=config,
+        router=router,
+        nodes=nodes,
+        client=client,
+        cluster=cluster,
+        management_key=key,
+        site=site,
+        certificates=certificates,
+    )
 
 
 def _router_args(
@@ -193,6 +215,8 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
     config = lab.config
     return {
         "url": outputs.site_url(config),
+        "httpsUrl": outputs.site_https_url(config),
+        "caCertificate": lab.certificates.ca_certificate,
         "hostsLine": outputs.hosts_line(config),
         "routesLinux": outputs.laptop_routes_linux(config),
         "routesMacos": outputs.laptop_routes_macos(config),
