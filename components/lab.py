@@ -147,9 +147,7 @@ def build(config: LabConfig) -> Lab:
         MetalLBArgs(pool=str(config.load_balancer.pool), announce_from_control_planes=not config.cluster.workers),
         in_cluster,
     )
-    certificates = LabCertificates(
-        "lab-ca", LabCertificatesArgs(lab_name=config.cluster.name, host=config.site.host)
-    )
+    certificates = LabCertificates("lab-ca", LabCertificatesArgs(lab_name=config.cluster.name, host=config.site.host))
     traefik = Traefik(
         "traefik",
         TraefikArgs(

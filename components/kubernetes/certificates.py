@@ -40,6 +40,8 @@ class CertificateProfile:
     allowed_uses: tuple[str, ...]
     validity_hours: int
     early_renewal_hours: int
+    subject_key_id: bool
+    """Carry a subject key identifier (a CA gets one anyway), so what it signs names its key."""
 
     @property
     def validity_days(self) -> int:
@@ -61,6 +63,7 @@ def ca_profile(lab_name: str) -> CertificateProfile:
         validity_hours=CA_VALIDITY_DAYS * HOURS_PER_DAY,
         # Never renewed early: a new CA certificate would have to be trusted again on every laptop.
         early_renewal_hours=0,
+        subject_key_id=True,
     )
 
 
@@ -73,5 +76,5 @@ def site_profile(host: str) -> CertificateProfile:
         allowed_uses=SITE_USES,
         validity_hours=SITE_VALIDITY_DAYS * HOURS_PER_DAY,
         early_renewal_hours=SITE_RENEWAL_DAYS * HOURS_PER_DAY,
+        subject_key_id=False,
     )
-

@@ -53,7 +53,7 @@ class LabCertificates(pulumi.ComponentResource):
             private_key_pem=ca_key.private_key_pem,
             subject=tls.SelfSignedCertSubjectArgs(common_name=ca.common_name, organization=ca.organization),
             is_ca_certificate=True,
-            set_subject_key_id=True,
+            set_subject_key_id=ca.subject_key_id,
             allowed_uses=list(ca.allowed_uses),
             validity_period_hours=ca.validity_hours,
             early_renewal_hours=ca.early_renewal_hours,
@@ -75,6 +75,7 @@ class LabCertificates(pulumi.ComponentResource):
             allowed_uses=list(site.allowed_uses),
             validity_period_hours=site.validity_hours,
             early_renewal_hours=site.early_renewal_hours,
+            set_subject_key_id=site.subject_key_id,
             opts=child,
         )
         self.ca_certificate = ca_certificate.cert_pem

@@ -192,7 +192,8 @@ def site_service() -> Manifest:
 
 def _tls_secret(name: str, namespace: str, labels: dict[str, str]) -> Manifest:
     """A `kubernetes.io/tls` Secret without its data (the certificate and key come from the state)."""
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": _metadata(name, namespace, labels), "type": TLS_SECRET_TYPE}
+    metadata = _metadata(name, namespace, labels)
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": TLS_SECRET_TYPE}
 
 
 def site_tls_secret() -> Manifest:

@@ -38,7 +38,7 @@ from components.kubernetes.manifests import (
     site_service,
 )
 from config.models import LabConfig
-from tests.support import STACKS, require_schemas, stack_config
+from tests.support import STACKS, closed, require_schemas, stack_config
 
 Manifest = dict[str, Any]
 Render = Callable[[LabConfig], Manifest]
@@ -82,19 +82,6 @@ def _served_schema(crd: Manifest, api_version: str) -> Manifest:
     assert crd["spec"]["group"] == group
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version and v["served"] and v["storage"]]
     return served["schema"]["openAPIV3Schema"]
-
-
-def closed(schema: Any) -> Any:
-    """The schema with unknown fields refused wherever the API server would prune them."""
-    if isinstance(schema, list):
-        return [closed(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    result = {key: closed(value) for key, value in schema.items()}
-    open_ended = "additionalProperties" in schema or schema.get("x-kubernetes-preserve-unknown-fields")
-    if "properties" in schema and not open_ended:
-        result["additionalProperties"] = False
-    return result
 
 
 @cache
@@ -218,9 +205,9 @@ def test_ingress_routes_the_host_to_the_service_on_both_entry_points(stack: str,
 
 def test_ingress_leaves_tls_to_the_websecure_entry_point() -> None:
     """`router.tls: "true"` would make Traefik ignore plain HTTP on web, and http://<host> would 404."""
-    annotations = site_ingress(stack_config("dev").site)["metadata"]["annotations"]
-    assert "traefik.ingress.kubernetes.io/router.tls" not in annotations
-    assert "tls" not in site_ingress(stack_config("dev").site)["spec"]
+    ingress = site_ingress(stack_config("dev").site)
+    assert "traefik.ingress.kubernetes.io/router.tls" not in ingress["metadata"]["annotations"]
+    assert ingress["spec"]["tls"] == [{"hosts": ["www.example.com"], "secretName": "example-site-tls"}]
 
 
 def test_service_forwards_port_80_to_the_nginx_port() -> None:
