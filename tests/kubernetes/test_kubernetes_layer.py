@@ -1,4 +1,4 @@
-"""The Kubernetes layer under mocks: provider, MetalLB, Traefik, example site (issue 5)."""
+"""The Kubernetes layer under mocks: provider, MetalLB, Traefik, example site."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> health -> kubeconfig (issue 4)."""
+"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> health -> kubeconfig."""
 
 from __future__ import annotations
 
