@@ -37,8 +37,9 @@ class Traefik(pulumi.ComponentResource):
             create_namespace=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.load_balancer]),
         )
-        # The release creates the namespace; Traefik watches Secrets and takes the
-        # certificate up when it appears (until then it serves its generated one).
+        # The release creates the namespace. Traefik watches Secrets and takes the certificate
+        # up when it appears, serving its generated one until then (traefik v3.7
+        # pkg/provider/kubernetes/crd/client.go: a Secret informer per namespace feeds its events).
         tls_secret(
             f"{name}-default-certificate",
             default_certificate_secret(),
