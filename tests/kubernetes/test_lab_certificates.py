@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-from functools import cache
-from typing import Any
-
 import pytest
 
 from components.kubernetes.certificates import (
@@ -20,7 +15,7 @@ from components.kubernetes.helm_values import DEFAULT_CERTIFICATE_SECRET, TRAEFI
 from components.kubernetes.manifests import SITE_NAMESPACE, SITE_TLS_SECRET
 from plan.monitor import SECRET
 from plan.run import run_plan
-from tests.support import STACK_NAMES, named, require_schemas, stack_config, stack_plan, upstream
+from tests.support import STACK_NAMES, named, stack_config, stack_plan, upstream
 
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
@@ -129,18 +124,3 @@ def test_a_new_host_keeps_the_ca_and_reissues_only_the_site_certificate() -> Non
         assert named(before, name).inputs == named(after, name).inputs
     assert named(after, "lab-ca-site-request").inputs["dnsNames"] == ["lab.example.org"]
     assert after.outputs["caCertificate"] == before.outputs["caCertificate"]
-
-
-@cache
-def _tls_schema() -> dict[str, Any]:
-    path = require_schemas() / "providers" / "tls-5.5.1.schema.json.gz"
-    return json.loads(gzip.decompress(path.read_bytes()))
-
-
-@pytest.mark.schemas
-@pytest.mark.parametrize("token", [PRIVATE_KEY, SELF_SIGNED, REQUEST, SIGNED])
-def test_tls_inputs_are_ones_the_provider_schema_defines(token: str) -> None:
-    resource = _tls_schema()["resources"][token]
-    for registration in stack_plan("dev").by_type(token):
-        assert set(registration.inputs) <= set(resource["inputProperties"]), registration.name
-        assert set(resource.get("requiredInputs", [])) <= set(registration.inputs), registration.name
