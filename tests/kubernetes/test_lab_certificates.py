@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components.kubernetes.certificates import (
@@ -15,6 +17,7 @@ from components.kubernetes.helm_values import DEFAULT_CERTIFICATE_SECRET, TRAEFI
 from components.kubernetes.manifests import SITE_NAMESPACE, SITE_TLS_SECRET
 from plan.monitor import SECRET
 from plan.run import run_plan
+from plan.summary import summary_text
 from tests.support import STACK_NAMES, named, stack_config, stack_plan, upstream
 
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
@@ -124,3 +127,12 @@ def test_a_new_host_keeps_the_ca_and_reissues_only_the_site_certificate() -> Non
         assert named(before, name).inputs == named(after, name).inputs
     assert named(after, "lab-ca-site-request").inputs["dnsNames"] == ["lab.example.org"]
     assert after.outputs["caCertificate"] == before.outputs["caCertificate"]
+
+
+def test_plan_summary_prints_the_https_url_and_the_ca_certificate() -> None:
+    plan = stack_plan("dev")
+    text = summary_text(plan)
+    assert 'httpsUrl: "https://www.example.com"' in text
+    assert f"caCertificate: {json.dumps(plan.outputs['caCertificate'])}" in text
+    assert "HTTPS:       https://www.example.com once the lab CA is trusted" in text
+    assert "pulumi stack output caCertificate > lab-ca.pem" in text
