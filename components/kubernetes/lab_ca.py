@@ -11,6 +11,7 @@ from `locallySignedCertResource.ModifyPlan`).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 import pulumi
@@ -94,11 +95,18 @@ class LabCertificates(pulumi.ComponentResource):
 
 
 def tls_secret(name: str, manifest: Manifest, pair: TlsKeyPair, opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
-    """A `kubernetes.io/tls` Secret holding `pair`; its data is secret in the state and in every plan."""
-    return k8s.core.v1.Secret(
-        name,
-        metadata=manifest["metadata"],
-        type=manifest["type"],
-        string_data=pulumi.Output.secret({"tls.crt": pair.certificate, "tls.key": pair.private_key}),
-        opts=opts,
+    """A `kubernetes.io/tls` Secret holding `pair`; its data is secret in the state and in every plan.
+
+    `data`, not `stringData`: the API server folds `stringData` into `data`, which server-side
+    apply then sees as a change (kubernetes/website#42603, pulumi/pulumi-kubernetes#2507).
+    """
+    data = pulumi.Output.all(pair.certificate, pair.private_key).apply(
+        lambda pems: {"tls.crt": _base64(pems[0]), "tls.key": _base64(pems[1])}
     )
+    return k8s.core.v1.Secret(
+        name, metadata=manifest["metadata"], type=manifest["type"], data=pulumi.Output.secret(data), opts=opts
+    )
+
+
+def _base64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode("ascii")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from typing import Any
 
+import pulumi
 import pytest
 
 from components.kubernetes.certificates import (
@@ -14,7 +17,9 @@ from components.kubernetes.certificates import (
     site_profile,
 )
 from components.kubernetes.helm_values import DEFAULT_CERTIFICATE_SECRET, TRAEFIK_CHART
-from components.kubernetes.manifests import SITE_NAMESPACE, SITE_TLS_SECRET
+from components.kubernetes.lab_ca import TlsKeyPair, tls_secret
+from components.kubernetes.manifests import SITE_NAMESPACE, SITE_TLS_SECRET, site_tls_secret
+from plan.mocks import LabMocks
 from plan.monitor import SECRET
 from plan.run import run_plan
 from plan.summary import summary_text
@@ -91,8 +96,9 @@ def test_private_keys_stay_secret_and_the_ca_certificate_does_not(stack: str) ->
     assert named(plan, "lab-ca-site-request").secret_inputs == ["privateKeyPem"]
     assert named(plan, "lab-ca-site").secret_inputs == ["caPrivateKeyPem"]
     for secret in plan.by_type(K8S_SECRET):
-        assert secret.inputs["stringData"] == SECRET
-        assert "stringData" in secret.secret_inputs
+        assert secret.inputs["data"] == SECRET
+        assert "data" in secret.secret_inputs
+        assert "stringData" not in secret.inputs
     assert "caCertificate" not in plan.secret_outputs
     assert plan.outputs["caCertificate"].startswith("-----BEGIN CERTIFICATE-----")
     assert plan.outputs["httpsUrl"] == f"https://{plan.config.site.host}"
@@ -136,3 +142,25 @@ def test_plan_summary_prints_the_https_url_and_the_ca_certificate() -> None:
     assert f"caCertificate: {json.dumps(plan.outputs['caCertificate'])}" in text
     assert "HTTPS:       https://www.example.com once the lab CA is trusted" in text
     assert "pulumi stack output caCertificate > lab-ca.pem" in text
+
+
+def test_tls_secret_carries_the_pair_base64_encoded_and_secret() -> None:
+    """What the cluster receives: `tls.crt` and `tls.key` as Kubernetes expects them, never in clear."""
+    pulumi.runtime.set_mocks(LabMocks(), project="homelab", stack="unit", preview=False)
+    cert, key = "-----BEGIN CERTIFICATE-----\nC\n", "-----BEGIN PRIVATE KEY-----\nK\n"
+    pair = TlsKeyPair(certificate=pulumi.Output.from_input(cert), private_key=pulumi.Output.secret(key))
+
+    @pulumi.runtime.test
+    def check() -> pulumi.Output[None]:
+        secret = tls_secret("unit-tls", site_tls_secret(), pair, pulumi.ResourceOptions())
+
+        def verify(args: list[Any]) -> None:
+            data, is_secret, kind = args
+            assert is_secret
+            assert kind == "kubernetes.io/tls"
+            decoded = {key: base64.b64decode(value).decode() for key, value in data.items()}
+            assert decoded == {"tls.crt": cert, "tls.key": key}
+
+        return pulumi.Output.all(secret.data, pulumi.Output.is_secret(secret.data), secret.type).apply(verify)
+
+    check()
