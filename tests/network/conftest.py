@@ -20,10 +20,10 @@ STACKS: dict[str, Path] = {
     "dev": REPO / "Pulumi.dev.yaml",
     "ha-two-hosts": REPO / "tests/fixtures/valid/ha-two-hosts.yaml",
 }
-TOOLS = ("ip", "ss", "nft", "dnsmasq", "dhclient", "curl", "unshare", "sysctl")
+TOOLS = ("ip", "ss", "nft", "dnsmasq", "dhclient", "curl", "unshare", "sysctl", "conntrack", "ping")
 
 
-@pytest.fixture(scope="module", params=list(STACKS))
+@pytest.fixture(scope="session", params=list(STACKS))
 def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     require_root("the lab is built from network namespaces, veth links and bridges")
     require_tools(*TOOLS)
