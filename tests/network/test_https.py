@@ -1,13 +1,15 @@
-"""HTTPS to the site with the lab CA, for real, in the lab of `conftest` (its own instance).
+"""HTTPS to the site with the lab CA, for real, in the lab of `conftest`.
 
 The ingress node serves the site on 443 with a certificate made here from exactly the
 program's profiles (`components.kubernetes.certificates`); the laptop trusts nothing
-but the CA file it is given, as a user does with `curl --cacert lab-ca.pem`.
+but the CA file it is given, as a user does with `curl --cacert lab-ca.pem`. The lab is
+shared with the other modules: its plain listener on 443 comes back afterwards.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from tests.network.lab import HERE, Lab
 pytestmark = pytest.mark.network
 
 HTTPS_PORT = 443
+LISTENER = f"ingress-{HTTPS_PORT}"  # the label `build` gives the plain listener it starts there
 CURL_OK = 0
 CURL_PEER_NOT_VERIFIED = 60  # "SSL certificate problem" / "no alternative certificate subject name matches"
 
@@ -34,7 +37,7 @@ class HttpsSite:
 
 
 @pytest.fixture(scope="module")
-def https_site(lab: Lab) -> HttpsSite:
+def https_site(lab: Lab) -> Iterator[HttpsSite]:
     """The ingress node's 443 listener replaced by an HTTPS one with a lab-CA certificate for the host."""
     address, host = lab.plan.hosts_line.split()
     folder = lab.workdir / "tls"
@@ -43,12 +46,16 @@ def https_site(lab: Lab) -> HttpsSite:
     cert_file, key_file = issue(site_profile(host), ca).write(folder, "site")
     # A CA with the same name and uses but another key: trusting it must not be enough.
     stranger_file, _ = issue(ca_profile(lab.config.cluster.name)).write(folder, "stranger-ca")
-    root = lab.workdir / "www" / "ingress-443"
+    root = lab.workdir / "www" / LISTENER
     node = lab.guest(lab.ingress_node)
-    stub = [sys.executable, str(HERE / "http_stub.py"), str(HTTPS_PORT), str(root), str(cert_file), str(key_file)]
-    lab.ns.spawn(node, "ingress-443", *stub)
+    stub = [sys.executable, str(HERE / "http_stub.py"), str(HTTPS_PORT), str(root)]
+    lab.ns.spawn(node, LISTENER, *stub, str(cert_file), str(key_file))
     lab.ns.wait_listening(node, "tcp", "0.0.0.0", HTTPS_PORT)
-    return HttpsSite(lab, host, address, ca_file, stranger_file)
+    try:
+        yield HttpsSite(lab, host, address, ca_file, stranger_file)
+    finally:
+        lab.ns.spawn(node, LISTENER, *stub)
+        lab.ns.wait_listening(node, "tcp", "0.0.0.0", HTTPS_PORT)
 
 
 def _curl(site: HttpsSite, ns: str, *options: str, host: str | None = None) -> tuple[int, str, str]:
