@@ -27,6 +27,7 @@ from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
 from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
+from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
 from config.guests import (
     client_guest,
     cluster_endpoint_address,
@@ -46,6 +47,7 @@ class Lab:
     nodes: list[TalosNode]
     client: TalosClient
     cluster: TalosCluster
+    upgrade: ClusterUpgrade
     management_key: ManagementKey
     site: ExampleSite
     certificates: LabCertificates
@@ -110,7 +112,7 @@ def build(config: LabConfig) -> Lab:
         "cluster",
         TalosClusterArgs(
             cluster_name=config.cluster.name,
-            talos_version=config.cluster.talos_version,
+            config_contract=config.cluster.machine_config_contract,
             kubernetes_version=config.cluster.kubernetes_version,
             endpoint=cluster_endpoint(config),
             endpoint_address=str(cluster_endpoint_address(config)),
@@ -139,6 +141,21 @@ def build(config: LabConfig) -> Lab:
             router_ready=router,
             talosconfig=cluster.talosconfig,
             kubeconfig=cluster.kubeconfig,
+        ),
+    )
+
+    upgrade = ClusterUpgrade(
+        "cluster-upgrade",
+        ClusterUpgradeArgs(
+            client_address=client.address,
+            private_key=key.private_key,
+            talos_version=config.cluster.talos_version,
+            kubernetes_version=config.cluster.kubernetes_version,
+            schematic_id=image.schematic_id,
+            installer_image=image.installer_image,
+            control_planes=[str(g.address) for g in config.cluster.control_planes],
+            workers=[str(g.address) for g in config.cluster.workers],
+            after=[*cluster.ready, *client.ready],
         ),
     )
 
@@ -172,6 +189,7 @@ def build(config: LabConfig) -> Lab:
         nodes=nodes,
         client=client,
         cluster=cluster,
+        upgrade=upgrade,
         management_key=key,
         site=site,
         certificates=certificates,

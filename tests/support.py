@@ -56,6 +56,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
 HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
 TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+URLS_INVOKE = "talos:imageFactory/getUrls:getUrls"
 GUEST_FIREWALL = "homelab:proxmox:GuestFirewall"
 FIREWALL_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
 FIREWALL_IPSET = "proxmoxve:firewall/ipsetLegacy:IpsetLegacy"
@@ -84,6 +85,12 @@ def upstream(plan: PlanResult, registration: Registration) -> set[str]:
 
 def invokes(plan: PlanResult, token: str) -> list[InvokeRecord]:
     return [record for record in plan.invokes if record.token == token]
+
+
+def installer_image(plan: PlanResult) -> str:
+    """The installer image the image factory returned (mocked deterministically in a plan)."""
+    (urls,) = invokes(plan, URLS_INVOKE)
+    return str(urls.result["urls"]["installer"])
 
 
 def dig(value: Any, *path: str | int) -> Any:
@@ -115,9 +122,9 @@ def _absent(message: str) -> NoReturn:
     pytest.skip(message)
 
 
-def require_schemas() -> Path:
-    """The schemas folder; skips the test when it is absent (fails in CI)."""
-    folder = schemas_dir()
+def require_schemas(subfolder: str = "") -> Path:
+    """The schemas folder (or a subfolder of it); skips the test when it is absent (fails in CI)."""
+    folder = schemas_dir() / subfolder if subfolder else schemas_dir()
     if folder.is_dir():
         return folder
     _absent(f"upstream schemas not found in {folder}: put the upstream schemas there or set HOMELAB_SCHEMAS_DIR")

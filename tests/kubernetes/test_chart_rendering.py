@@ -19,11 +19,10 @@ import yaml
 from jsonschema import Draft4Validator
 
 from components.kubernetes.helm_values import LOAD_BALANCER_IPS_ANNOTATION, METALLB_CHART, TRAEFIK_CHART, HelmChart
-from plan.write import kubernetes_manifest
+from plan.registered import kubernetes_manifests
 from tests.support import closed, require_chart, require_helm, stack_config, stack_plan
 
 Manifest = dict[str, Any]
-SECRET = "kubernetes:core/v1:Secret"
 
 pytestmark = pytest.mark.schemas
 
@@ -90,7 +89,7 @@ def test_both_providers_read_the_cluster_and_the_default_tls_store_is_traefiks_o
 def test_default_certificate_is_the_lab_certificate_secret(stack: str) -> None:
     """The TLSStore names the Secret the program creates, in the same namespace, holding the lab certificate."""
     store = _one(_rendered(TRAEFIK_CHART, stack), "TLSStore", "default")
-    secrets = [kubernetes_manifest(r.inputs) for r in stack_plan(stack).by_type(SECRET)]
+    secrets = [m for m in kubernetes_manifests(stack_plan(stack).registrations) if m["kind"] == "Secret"]
     (secret,) = [s for s in secrets if s["metadata"]["namespace"] == store["metadata"]["namespace"]]
     assert store["metadata"]["namespace"] == TRAEFIK_CHART.namespace
     assert store["spec"] == {"defaultCertificate": {"secretName": secret["metadata"]["name"]}}

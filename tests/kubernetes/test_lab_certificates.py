@@ -20,7 +20,7 @@ from components.kubernetes.helm_values import DEFAULT_CERTIFICATE_SECRET, TRAEFI
 from components.kubernetes.lab_ca import TlsKeyPair, tls_secret
 from components.kubernetes.manifests import SITE_NAMESPACE, SITE_TLS_SECRET, site_tls_secret
 from plan.mocks import LabMocks
-from plan.monitor import SECRET
+from plan.redaction import SECRET
 from plan.run import run_plan
 from plan.summary import summary_text
 from tests.support import STACK_NAMES, named, stack_config, stack_plan, upstream
