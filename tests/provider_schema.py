@@ -54,6 +54,12 @@ def input_errors(token: str, inputs: dict[str, Any]) -> list[str]:
     return SchemaChecker(require_provider_schemas()).resource_problems(token, inputs)
 
 
+def resource_schema(token: str) -> Schema:
+    """The schema of resource `token` in its provider's package schema."""
+    schema: Schema = package_schema(require_provider_schemas(), package_of(token))["resources"][token]
+    return schema
+
+
 def package_of(token: str) -> str:
     return token.removeprefix(PROVIDER_PREFIX).split(":", 1)[0]
 

@@ -72,7 +72,7 @@ def changes(old: PlanResult, new: PlanResult) -> dict[str, set[str]]:
         keys = {
             key
             for key in before.inputs.keys() | after.inputs.keys()
-            if before.inputs.get(key) != after.inputs.get(key) and key not in after.ignore_changes
+            if before.inputs.get(key) != after.inputs.get(key) and key not in after.options.ignore_changes
         }
         if keys:
             changed[after.name] = keys
