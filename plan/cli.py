@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from plan.diff_cli import add_diff_parser, run_diff
 from plan.gc_pause import gc_paused
 
 EXIT_INVALID_CONFIG = 2
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--config-file", type=Path, help="read this stack file instead")
     plan.add_argument("--out", type=Path, help="write the plan's files into this directory")
     plan.add_argument("--format", choices=["text", "json"], default="text", help="summary format (default: text)")
+    add_diff_parser(commands)
     return parser
 
 
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     """`homelab` as a function (for tests and other callers): the exit code."""
     args = _parser().parse_args(argv)
     with gc_paused():
+        if args.command == "diff":
+            return run_diff(args)
         return _plan(args)
 
 
