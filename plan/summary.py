@@ -43,6 +43,7 @@ def summary_data(result: PlanResult) -> dict[str, Any]:
             "hostsLine": outputs.hosts_line(config),
             "routesLinux": outputs.laptop_routes_linux(config),
             "routesMacos": outputs.laptop_routes_macos(config),
+            "httpsUrl": outputs.site_https_url(config),
         },
         "outputs": result.outputs,
     }
@@ -72,6 +73,8 @@ def summary_text(result: PlanResult) -> str:
         f"  /etc/hosts:  {data['laptop']['hostsLine']}",
         *(f"  Linux:       {route}" for route in data["laptop"]["routesLinux"]),
         *(f"  macOS:       {route}" for route in data["laptop"]["routesMacos"]),
+        f"  HTTPS:       {data['laptop']['httpsUrl']} once the lab CA is trusted "
+        "(pulumi stack output caCertificate > lab-ca.pem; README: Trusting the lab CA)",
         "",
         "Stack outputs:",
         *(f"  {name}: {json.dumps(value)}" for name, value in sorted(data["outputs"].items())),
