@@ -38,6 +38,7 @@ def test_the_default_is_the_pinned_template() -> None:
             "proxmox.containerTemplate.sha512: 'ABC123' is not a SHA-512 digest (128 lowercase hex digits)",
         ),
         ({"checksum": "ab"}, "proxmox.containerTemplate.checksum: unknown key"),
+        ({"url": 5}, "proxmox.containerTemplate.url: 5 is not valid here"),  # errors without a wording of their own
     ],
 )
 def test_a_bad_template_is_one_line_naming_the_field(template: dict[str, str], message: str) -> None:

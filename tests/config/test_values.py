@@ -132,7 +132,8 @@ def test_problems_are_bounded() -> None:
     assert bounded(problems[:MAX_PROBLEMS]) == problems[:MAX_PROBLEMS]
     shown = bounded(problems)
     assert shown[:MAX_PROBLEMS] == problems[:MAX_PROBLEMS]
-    assert [str(problem) for problem in shown[MAX_PROBLEMS:]] == ["... and 7 more problems"]
+    assert shown[MAX_PROBLEMS:] == [Problem("", "... and 7 more problems")]
+    assert str(shown[-1]) == "... and 7 more problems"
     assert str(ConfigError(problems)).count("\n") == MAX_PROBLEMS
 
 
@@ -254,6 +255,7 @@ def _message(kind: Any, value: Any) -> str:
         (types.Ipv4Address, "0.1.2.3", "0.1.2.3 is an unspecified address, not one a host can have"),
         (types.Ipv4Address, "127.0.0.1", "127.0.0.1 is a loopback address, not one a host can have"),
         (types.Ipv4Network, "224.0.0.0/24", "224.0.0.0/24 overlaps the multicast range, not a subnet of hosts"),
+        (types.Ipv4Network, "0.0.0.0/0", "0.0.0.0/0 overlaps the unspecified range, not a subnet of hosts"),
     ],
 )
 def test_type_messages(kind: Any, value: Any, message: str) -> None:

@@ -1,0 +1,47 @@
+"""Problem lines for models of any shape (config.messages): typo suggestions at every depth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from config.messages import validation_problem
+
+
+class _Leaf(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "x"
+    size: int = 1
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = "x"
+    leaf: None | _Leaf = None  # None first: the model is found past a type without arguments
+
+
+class _Outer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[_Item] = []
+
+
+def _problem(raw: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as caught:
+        _Outer.model_validate(raw)
+    return str(validation_problem(caught.value.errors()[0], _Outer))
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"itemz": []}, "itemz: unknown key (did you mean 'items'?)"),
+        ({"items": [{"labl": "a"}]}, "items[0].labl: unknown key (did you mean 'label'?)"),
+        ({"items": [{}, {"leaf": {"nmae": "a"}}]}, "items[1].leaf.nmae: unknown key (did you mean 'name'?)"),
+        ({"items": [{"leaf": {"sizes": 2}}]}, "items[0].leaf.sizes: unknown key (did you mean 'size'?)"),
+        ({"items": [{"leaf": {"zzz": 2}}]}, "items[0].leaf.zzz: unknown key"),
+    ],
+)
+def test_suggestions_follow_lists_and_optional_models(raw: dict[str, Any], problem: str) -> None:
+    assert _problem(raw) == problem
