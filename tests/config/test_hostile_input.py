@@ -195,7 +195,8 @@ def test_a_long_misspelt_key_is_shortened(tmp_path: Path) -> None:
         ("home:site", []),  # another program's namespace, not a near-miss of homelab
         ("homelb:a:b", ["homelb:a:b: unknown namespace (did you mean 'homelab:a:b'?)"]),
         ("homelb:site:x", ["homelb:site:x: unknown namespace (did you mean 'homelab:site:x'?)"]),
-        ("homelab:site:x", ["site:x: unknown key (did you mean 'site'?)"]),  # the namespace is the part before the first ':'
+        # the namespace is the part before the first ':'
+        ("homelab:site:x", ["site:x: unknown key (did you mean 'site'?)"]),
     ],
 )
 def test_only_near_misses_of_the_namespace_are_problems(tmp_path: Path, key: str, problems: list[str]) -> None:

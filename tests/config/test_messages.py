@@ -19,7 +19,7 @@ class _Leaf(BaseModel):
 class _Item(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str = "x"
-    leaf: None | _Leaf = None  # None first: the model is found past a type without arguments
+    leaf: None | _Leaf = None  # noqa: RUF036 (None first: the model is found past a type without arguments)
 
 
 class _Outer(BaseModel):
