@@ -211,10 +211,11 @@ def test_utf16_big_endian_is_named(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_stack_file_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "Pulumi.missing.yaml"
     with pytest.raises(ConfigError) as caught:
-        load_stack_file(tmp_path / "Pulumi.missing.yaml")
-    assert [problem.message for problem in caught.value.problems] == [
-        "cannot read the stack file: No such file or directory"
+        load_stack_file(missing)
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{missing}: cannot read the stack file: No such file or directory"
     ]
 
 
