@@ -11,7 +11,7 @@ import yaml
 from components.router.files import render_router_files
 from components.talos.patches import node_patches, patches_document
 from config.guests import talos_nodes
-from plan.graph import mermaid
+from plan.graph import plan_graph
 from plan.run import PlanResult
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -24,7 +24,7 @@ def plan_files(result: PlanResult) -> dict[str, str]:
     """Every file of the plan, by relative path."""
     files = {
         "resources.json": _json([r.as_json() for r in result.registrations]),
-        "graph.mmd": mermaid(result.registrations),
+        "graph.mmd": plan_graph(result),
     }
     files |= {f"router/{name}": text for name, text in render_router_files(result.config).as_files().items()}
     installer = installer_image(result)
