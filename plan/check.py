@@ -57,8 +57,10 @@ def hops(config: LabConfig, options: CheckOptions) -> list[Hop]:
             where = f"on {guest.name} {guest.address}:{port}"
             path.append(Hop(f"{api} {where}", partial(_api, str(guest.address), port, guest, options)))
     if config.cluster.vip is not None:
-        where = f"on the VIP {config.cluster.vip}:{KUBERNETES_API}"
-        path.append(Hop(f"Kubernetes API {where}", partial(_api, str(config.cluster.vip), KUBERNETES_API, None, options)))
+        vip = str(config.cluster.vip)
+        path.append(
+            Hop(f"Kubernetes API on the VIP {vip}:{KUBERNETES_API}", partial(_api, vip, KUBERNETES_API, None, options))
+        )
     path.append(Hop(f"site http://{config.site.host}/ at {ingress}", partial(_site, config, HTTP, None, options)))
     if options.ca_file is not None:  # the lab CA from the `caCertificate` output
         https = f"site https://{config.site.host}/ at {ingress}"

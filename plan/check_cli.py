@@ -35,10 +35,11 @@ def check_command(args: argparse.Namespace) -> int:
 
     try:
         stack, path = stack_source(args.stack, args.config_file)
-        config = load_stack_file(path)
     except StackError as error:
         print(f"homelab check: {error}", file=sys.stderr)
         return EXIT_INVALID
+    try:
+        config = load_stack_file(path)
     except ConfigError as error:
         print(f"homelab check: invalid config in {path}:", file=sys.stderr)
         for problem in error.problems:

@@ -61,7 +61,6 @@ def run() -> NoReturn:
 
 def _plan(args: argparse.Namespace) -> int:
     from config.loading import ConfigError, apply_stack_file, load_lab_config
-
     from plan.out_dir import OutDirError, Written, earlier_plan, record, remove_earlier
 
     try:

@@ -83,7 +83,8 @@ def mermaid(registrations: list[Registration], notes: dict[str, str] | None = No
         note = f"<br/>{notes[top.name]}" if top.name in notes else ""
         lines.append(f'  n{index}["{top.name}{note}<br/><small>{top.type}</small>"]')
     order = {top.urn: index for index, top in enumerate(tops)}
-    for source, target in sorted(without_shortcuts(component_edges(registrations)), key=lambda e: (order[e[0]], order[e[1]])):
+    edges = without_shortcuts(component_edges(registrations))
+    for source, target in sorted(edges, key=lambda edge: (order[edge[0]], order[edge[1]])):
         lines.append(f"  {ids[source]} --> {ids[target]}")
     return "\n".join(lines) + "\n"
 

@@ -30,7 +30,7 @@ class Written:
     def describe(self) -> str:
         """`wrote 17 files to /abs/out: resources.json, graph.mmd, router/ (4), ...`."""
         groups = Counter(name.split("/")[0] + "/" if "/" in name else name for name in self.files)
-        parts = [name if count == 1 and not name.endswith("/") else f"{name} ({count})" for name, count in groups.items()]
+        parts = [f"{name} ({count})" if name.endswith("/") else name for name, count in groups.items()]
         dropped = f"; removed {self.removed} file(s) of the earlier plan" if self.removed else ""
         return f"wrote {len(self.files)} files to {self.folder}: {', '.join(parts)}{dropped}"
 
@@ -46,9 +46,7 @@ def earlier_plan(folder: Path) -> list[str]:
         lines = manifest.read_text(encoding="utf-8").splitlines()
         return [line for line in lines if line and not line.startswith("#") and _inside(folder, line)]
     if any(folder.iterdir()):
-        raise OutDirError(
-            f"it is not empty and holds no earlier plan (no {MANIFEST}): choose a new or empty folder"
-        )
+        raise OutDirError(f"it is not empty and holds no earlier plan (no {MANIFEST}): choose a new or empty folder")
     return []
 
 

@@ -38,7 +38,7 @@ from components.kubernetes.manifests import (
     site_service,
 )
 from config.models import LabConfig
-from tests.support import STACKS, require_schemas, stack_config
+from tests.support import STACKS, require_schema, stack_config
 
 Manifest = dict[str, Any]
 Render = Callable[[LabConfig], Manifest]
@@ -96,7 +96,7 @@ def closed(schema: Any) -> Any:
 
 @cache
 def _crd_validator(crd_file: str, api_version: str) -> Draft4Validator:
-    (crd,) = list(yaml.safe_load_all((require_schemas() / crd_file).read_text(encoding="utf-8")))
+    (crd,) = list(yaml.safe_load_all(require_schema(crd_file).read_text(encoding="utf-8")))
     schema = closed(_served_schema(crd, api_version))
     # CRD schemas are OpenAPI v3.0 (JSON Schema draft 4 semantics).
     Draft4Validator.check_schema(schema)
