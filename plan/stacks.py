@@ -19,8 +19,8 @@ _STACK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _STACK_FILE_NAME = re.compile(r"^Pulumi\.(?P<name>.+)\.ya?ml$")
 # What must not travel to another stack: its secrets' salt and its encrypted values.
 _ENCRYPTION_SALT = re.compile(r"^encryptionsalt:.*\n", re.MULTILINE)
-_SECURE_INLINE = re.compile(r"^[ \t]+[^\s:#][^:\n]*:[ \t]*\{[ \t]*secure:.*\n", re.MULTILINE)
-_SECURE_BLOCK = re.compile(r"^([ \t]+)[^\s:#][^:\n]*:[ \t]*\n\1[ \t]+secure:.*\n", re.MULTILINE)
+_SECURE_INLINE = re.compile(r"^[ \t]+[^\s#]\S*:[ \t]*\{[ \t]*secure:.*\n", re.MULTILINE)
+_SECURE_BLOCK = re.compile(r"^([ \t]+)[^\s#]\S*:[ \t]*\n\1[ \t]+secure:.*\n", re.MULTILINE)
 
 
 class StackError(Exception):
