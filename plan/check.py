@@ -6,6 +6,7 @@ do. The walk stops at the first broken hop: everything after it depends on it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -44,7 +45,8 @@ def hops(config: LabConfig, options: CheckOptions) -> list[Hop]:
     router = config.network.router
     wan = str(router.wan_address.ip)
     ingress = str(config.load_balancer.ingress_address)
-    route_fixes = outputs.laptop_routes_linux(config)  # the lab's subnet, then the pool
+    # The lab's subnet, then the pool: the commands the plan prints for this system.
+    route_fixes = (outputs.laptop_routes_macos if sys.platform == "darwin" else outputs.laptop_routes_linux)(config)
     path = [
         Hop("hosts line", partial(_hosts_line, config, options)),
         Hop(f"route to {config.network.cidr}", partial(_route, str(router.address), wan, route_fixes[0], options)),
@@ -94,7 +96,7 @@ def _route(target: str, wan: str, fix: str, options: CheckOptions) -> Outcome:
     if route.gateway == wan:
         return Outcome(True, f"{target} via {wan}")
     seen = f"goes via {route.gateway}" if route.gateway else f"has no route through the router ({route.text})"
-    return Outcome(False, f"{target} {seen}", f"{fix}   (macOS: see the plan's routes)")
+    return Outcome(False, f"{target} {seen}", fix)
 
 
 def _router(wan: str, vm_id: int, host: str, options: CheckOptions) -> Outcome:

@@ -30,7 +30,7 @@ def _locked_project() -> dict[str, Any]:
 def test_tools_are_a_dependency_group_that_uv_sync_installs() -> None:
     pyproject = _pyproject()
     assert "dev" not in pyproject["project"].get("optional-dependencies", {}), "an extra is removed by `uv sync`"
-    assert TOOLS <= {_name(r) for r in pyproject["dependency-groups"]["dev"]}
+    assert {_name(r) for r in pyproject["dependency-groups"]["dev"]} >= TOOLS
     # uv syncs the `dev` group unless told otherwise.
     assert pyproject.get("tool", {}).get("uv", {}).get("default-groups", ["dev"]) in (["dev"], "all")
 
@@ -41,7 +41,7 @@ def test_the_lock_matches_pyproject() -> None:
     assert {_name(r) for r in pyproject["project"]["dependencies"]} == {d["name"] for d in metadata["requires-dist"]}
     wanted_dev = {_name(r) for r in pyproject["dependency-groups"]["dev"]}
     assert wanted_dev == {d["name"] for d in metadata["requires-dev"]["dev"]}, "run `uv lock` and commit uv.lock"
-    assert TOOLS <= {d["name"] for d in locked["dev-dependencies"]["dev"]}
+    assert {d["name"] for d in locked["dev-dependencies"]["dev"]} >= TOOLS
 
 
 def test_pulumi_builds_the_same_environment_as_dev() -> None:
