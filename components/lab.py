@@ -15,15 +15,25 @@ from components import outputs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
-from components.proxmox.containers import ContainerTemplates
+from components.proxmox.containers import ContainerSpec, ContainerTemplates
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
-from components.router.router import Router, RouterArgs
+from components.router.files import render_router_files
+from components.router.router import Router, RouterArgs, RouterNic
 from components.talos.client import TalosClient, TalosClientArgs
 from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
 from components.talos.node import TalosNode, TalosNodeArgs
-from config.guests import client_guest, hosts_in_use, router_host, talos_nodes
+from components.talos.patches import cluster_endpoint, node_patches
+from config.guests import (
+    client_guest,
+    cluster_endpoint_address,
+    hosts_in_use,
+    router_host,
+    router_lan_mac,
+    router_wan_mac,
+    talos_nodes,
+)
 from config.models import LabConfig
 
 
@@ -61,8 +71,8 @@ def build(config: LabConfig) -> Lab:
     )
     router = Router(
         "router",
-        RouterArgs(
-            config=config,
+        _router_args(
+            config,
             lan_bridge=network.bridge_names[router_host(config)],
             public_keys=public_keys,
             private_key=key.private_key,
@@ -93,10 +103,20 @@ def build(config: LabConfig) -> Lab:
     cluster = TalosCluster(
         "cluster",
         TalosClusterArgs(
-            config=config,
-            nodes=[ClusterNode(guest=node_spec, vm=node.vm) for node_spec, node in zip(node_specs, nodes, strict=True)],
-            installer_image=image.installer_image,
-            router_ready=router.ready,
+            cluster_name=config.cluster.name,
+            talos_version=config.cluster.talos_version,
+            kubernetes_version=config.cluster.kubernetes_version,
+            endpoint=cluster_endpoint(config),
+            endpoint_address=str(cluster_endpoint_address(config)),
+            nodes=[
+                ClusterNode(
+                    guest=spec,
+                    vm=node.vm,
+                    config_patches=image.installer_image.apply(lambda image, g=spec: node_patches(config, g, image)),
+                )
+                for spec, node in zip(node_specs, nodes, strict=True)
+            ],
+            network_ready=router,
         ),
     )
     client = TalosClient(
@@ -110,7 +130,7 @@ def build(config: LabConfig) -> Lab:
             template_file_id=templates.file_ids[client_spec.proxmox_node],
             public_keys=public_keys,
             private_key=key.private_key,
-            router_ready=router.ready,
+            router_ready=router,
             talosconfig=cluster.talosconfig,
             kubeconfig=cluster.kubeconfig,
         ),
@@ -119,12 +139,53 @@ def build(config: LabConfig) -> Lab:
     # Everything in Kubernetes goes through this provider, so it waits for the cluster's health
     # gate and `pulumi destroy` removes it before the VMs.
     provider = k8s.Provider("kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True)
-    metallb = MetalLB("metallb", MetalLBArgs(config=config, provider=provider))
-    traefik = Traefik("traefik", TraefikArgs(config=config, provider=provider, load_balancer_ready=metallb.ready))
-    site = ExampleSite(
-        "example-site", ExampleSiteArgs(config=config, provider=provider, ingress_controller=traefik.release)
+    in_cluster = pulumi.ResourceOptions(providers=[provider])
+    metallb = MetalLB(
+        "metallb",
+        MetalLBArgs(pool=str(config.load_balancer.pool), announce_from_control_planes=not config.cluster.workers),
+        in_cluster,
     )
+    traefik = Traefik(
+        "traefik",
+        TraefikArgs(ingress_address=str(config.load_balancer.ingress_address), load_balancer=metallb),
+        in_cluster,
+    )
+    site = ExampleSite("example-site", ExampleSiteArgs(site=config.site, ingress_controller=traefik), in_cluster)
     return Lab(config=config, router=router, nodes=nodes, client=client, cluster=cluster, management_key=key, site=site)
+
+
+def _router_args(
+    config: LabConfig,
+    *,
+    lan_bridge: pulumi.Input[str],
+    public_keys: pulumi.Input[list[str]],
+    private_key: pulumi.Input[str],
+    template_file_id: pulumi.Input[str],
+) -> RouterArgs:
+    spec = config.network.router
+    return RouterArgs(
+        container=ContainerSpec(
+            host=router_host(config),
+            vm_id=spec.vm_id,
+            description="homelab router: DHCP/DNS for the lab, NAT and firewall to the home LAN",
+            tags=["homelab", config.cluster.name, "router"],
+            cores=spec.cores,
+            memory_mib=spec.memory_mib,
+            disk_gib=spec.disk_gib,
+            datastore=config.proxmox.vm_datastore,
+        ),
+        hostname=spec.name,
+        wan=RouterNic(bridge=config.proxmox.wan_bridge, mac=router_wan_mac(config), address=str(spec.wan_address)),
+        wan_gateway=str(spec.wan_gateway),
+        lan=RouterNic(
+            bridge=lan_bridge, mac=router_lan_mac(config), address=f"{spec.address}/{config.network.cidr.prefixlen}"
+        ),
+        dns_servers=[str(server) for server in config.network.upstream_dns],
+        public_keys=public_keys,
+        private_key=private_key,
+        template_file_id=template_file_id,
+        setup_script=render_router_files(config).setup_sh,
+    )
 
 
 def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:

@@ -5,42 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.kubernetes.helm_values import HelmChart
-from components.kubernetes.objects import sdk_resource_options
 
-RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
-
-
-class HelmRelease(pulumi.CustomResource):
-    """`k8s.helm.v3.Release`, registered exactly as the SDK's typed class registers it.
-
-    Release (not Chart) waits until the workloads are ready, which the objects built on it
-    need. The typed class is not imported for the reason given in `components.kubernetes.objects`
-    (`pulumi_kubernetes.helm.v3` pulls in the v3 Chart machinery and `requests`); the inputs
-    below are the ones it sends, camelCase, with its constant `compat: "true"`.
-    """
-
-    def __init__(
-        self, name: str, chart: HelmChart, values: dict[str, Any], opts: pulumi.ResourceOptions, create_namespace: bool
-    ) -> None:
-        inputs: dict[str, Any] = {
-            "name": chart.release_name,
-            "chart": chart.chart,
-            "version": chart.version,
-            "repositoryOpts": {"repo": chart.repository},
-            "namespace": chart.namespace,
-            "createNamespace": create_namespace,
-            "values": values,
-            "atomic": True,
-            "cleanupOnFail": True,
-            "timeout": 600,
-            "compat": "true",
-        }
-        super().__init__(RELEASE_TYPE, name, inputs, sdk_resource_options(opts))
+RELEASE_TIMEOUT_SECONDS = 600
 
 
 def helm_release(
-    name: str, chart: HelmChart, values: dict[str, Any], opts: pulumi.ResourceOptions, create_namespace: bool
-) -> HelmRelease:
-    return HelmRelease(name, chart, values, opts, create_namespace)
+    name: str, chart: HelmChart, values: dict[str, Any], *, create_namespace: bool, opts: pulumi.ResourceOptions
+) -> k8s.helm.v3.Release:
+    """`helm.v3.Release` (not Chart): it waits until the workloads are ready, which what comes next needs."""
+    return k8s.helm.v3.Release(
+        name,
+        k8s.helm.v3.ReleaseArgs(
+            name=chart.release_name,
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=chart.namespace,
+            create_namespace=create_namespace,
+            values=values,
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=RELEASE_TIMEOUT_SECONDS,
+        ),
+        opts=opts,
+    )

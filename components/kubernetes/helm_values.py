@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from config.models import LabConfig
-
 
 @dataclass(frozen=True)
 class HelmChart:
@@ -45,7 +43,7 @@ HTTP_ENTRY_POINT = "web"
 HTTPS_ENTRY_POINT = "websecure"
 
 
-def metallb_values(config: LabConfig) -> dict[str, Any]:
+def metallb_values(announce_from_control_planes: bool) -> dict[str, Any]:
     """L2 mode only: the native speaker, no BGP backend.
 
     Talos labels control planes `node.kubernetes.io/exclude-from-external-load-balancers`,
@@ -55,14 +53,14 @@ def metallb_values(config: LabConfig) -> dict[str, Any]:
     return {
         "speaker": {
             "frr": {"enabled": False},
-            "ignoreExcludeLB": not config.cluster.workers,
+            "ignoreExcludeLB": announce_from_control_planes,
         },
         # The frr-k8s subchart (on by default since 0.16) is only a BGP backend.
         "frrk8s": {"enabled": False},
     }
 
 
-def traefik_values(config: LabConfig) -> dict[str, Any]:
+def traefik_values(ingress_address: str) -> dict[str, Any]:
     """Default ingress class `traefik`, Ingress provider on, LoadBalancer pinned to the ingress address."""
     return {
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": INGRESS_CLASS},
@@ -75,6 +73,6 @@ def traefik_values(config: LabConfig) -> dict[str, Any]:
         },
         "service": {
             "spec": {"type": "LoadBalancer"},
-            "annotations": {LOAD_BALANCER_IPS_ANNOTATION: str(config.load_balancer.ingress_address)},
+            "annotations": {LOAD_BALANCER_IPS_ANNOTATION: ingress_address},
         },
     }

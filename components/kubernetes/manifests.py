@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from components.kubernetes.helm_values import HTTP_ENTRY_POINT, HTTPS_ENTRY_POINT, INGRESS_CLASS, METALLB_CHART
-from config.models import LabConfig
+from config.models import SiteConfig
 
 Manifest = dict[str, Any]
 
@@ -66,16 +66,16 @@ def metallb_namespace() -> Manifest:
     return _namespace(METALLB_NAMESPACE, "privileged")
 
 
-def ip_address_pool(config: LabConfig) -> Manifest:
+def ip_address_pool(pool: str) -> Manifest:
     return {
         "apiVersion": "metallb.io/v1beta1",
         "kind": "IPAddressPool",
         "metadata": _metadata(POOL_NAME, METALLB_NAMESPACE, _COMMON_LABELS),
-        "spec": {"addresses": [str(config.load_balancer.pool)]},
+        "spec": {"addresses": [pool]},
     }
 
 
-def l2_advertisement(config: LabConfig) -> Manifest:
+def l2_advertisement() -> Manifest:
     return {
         "apiVersion": "metallb.io/v1beta1",
         "kind": "L2Advertisement",
@@ -84,7 +84,7 @@ def l2_advertisement(config: LabConfig) -> Manifest:
     }
 
 
-def site_namespace(config: LabConfig) -> Manifest:
+def site_namespace() -> Manifest:
     return _namespace(SITE_NAMESPACE, "restricted")
 
 
@@ -102,12 +102,12 @@ def page_html(host: str) -> str:
     )
 
 
-def site_page(config: LabConfig) -> Manifest:
+def site_page(site: SiteConfig) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _metadata(PAGE_NAME, SITE_NAMESPACE, _SITE_LABELS),
-        "data": {"index.html": page_html(config.site.host)},
+        "data": {"index.html": page_html(site.host)},
     }
 
 
@@ -136,13 +136,13 @@ def _container() -> dict[str, Any]:
     }
 
 
-def site_deployment(config: LabConfig) -> Manifest:
+def site_deployment(site: SiteConfig) -> Manifest:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(SITE_NAME, SITE_NAMESPACE, _SITE_LABELS),
         "spec": {
-            "replicas": config.site.replicas,
+            "replicas": site.replicas,
             "selector": {"matchLabels": dict(_SITE_SELECTOR)},
             "template": {
                 "metadata": {"labels": dict(_SITE_LABELS)},
@@ -165,7 +165,7 @@ def site_deployment(config: LabConfig) -> Manifest:
     }
 
 
-def site_service(config: LabConfig) -> Manifest:
+def site_service() -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -178,7 +178,7 @@ def site_service(config: LabConfig) -> Manifest:
     }
 
 
-def site_ingress(config: LabConfig) -> Manifest:
+def site_ingress(site: SiteConfig) -> Manifest:
     metadata = _metadata(SITE_NAME, SITE_NAMESPACE, _SITE_LABELS)
     metadata["annotations"] = dict(INGRESS_ANNOTATIONS)
     backend = {"service": {"name": SERVICE_NAME, "port": {"number": SERVICE_PORT}}}
@@ -190,7 +190,7 @@ def site_ingress(config: LabConfig) -> Manifest:
             "ingressClassName": INGRESS_CLASS,
             "rules": [
                 {
-                    "host": config.site.host,
+                    "host": site.host,
                     "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
                 }
             ],

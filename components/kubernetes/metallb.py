@@ -9,38 +9,47 @@ import pulumi_kubernetes as k8s
 
 from components.kubernetes.helm_release import helm_release
 from components.kubernetes.helm_values import METALLB_CHART, metallb_values
-from components.kubernetes.manifests import ip_address_pool, l2_advertisement, metallb_namespace
-from components.kubernetes.objects import create_object
-from config.models import LabConfig
+from components.kubernetes.manifests import POOL_NAME, ip_address_pool, l2_advertisement, metallb_namespace
 
 
 @dataclass(frozen=True)
 class MetalLBArgs:
-    config: LabConfig
-    provider: k8s.Provider
+    pool: str
+    """The address range MetalLB hands out (CIDR)."""
+    announce_from_control_planes: bool
+    """True when there are no workers: control planes are excluded from announcements by default."""
 
 
 class MetalLB(pulumi.ComponentResource):
-    pool_name: pulumi.Output[str]
-    pool: pulumi.Resource
-    """Ready once addresses can be handed out: depend on it before asking for one."""
+    """The release, its namespace, the pool and its L2 advertisement.
+
+    Depend on the component itself: Pulumi waits for all of its children.
+    """
+
+    pool_name: str
 
     def __init__(self, name: str, args: MetalLBArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:kubernetes:MetalLB", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = create_object(f"{name}-namespace", metallb_namespace(), child)
+        self.pool_name = POOL_NAME
+        namespace_manifest = metallb_namespace()
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata=namespace_manifest["metadata"], opts=pulumi.ResourceOptions(parent=self)
+        )
         release = helm_release(
             f"{name}-release",
             METALLB_CHART,
-            metallb_values(args.config),
-            pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace])),
+            metallb_values(args.announce_from_control_planes),
             create_namespace=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
         # The CRDs and the webhook that validates these objects come with the release.
-        after_release = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[release]))
-        pool_manifest = ip_address_pool(args.config)
-        self.pool = create_object(f"{name}-pool", pool_manifest, after_release)
-        advertisement = create_object(f"{name}-l2", l2_advertisement(args.config), after_release)
-        self.pool_name = pulumi.Output.from_input(str(pool_manifest["metadata"]["name"]))
-        self.ready: list[pulumi.Resource] = [self.pool, advertisement]
+        for suffix, manifest in (("pool", ip_address_pool(args.pool)), ("l2", l2_advertisement())):
+            k8s.apiextensions.CustomResource(
+                f"{name}-{suffix}",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+            )
         self.register_outputs({"poolName": self.pool_name})

@@ -8,15 +8,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes.manifests import site_deployment, site_ingress, site_namespace, site_page, site_service
-from components.kubernetes.objects import create_object
-from config.models import LabConfig
+from config.models import SiteConfig
 
 
 @dataclass(frozen=True)
 class ExampleSiteArgs:
-    config: LabConfig
-    provider: k8s.Provider
+    site: SiteConfig
     ingress_controller: pulumi.Resource
+    """The Ingress waits for it (its class and admission); the workload does not."""
 
 
 class ExampleSite(pulumi.ComponentResource):
@@ -24,22 +23,31 @@ class ExampleSite(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExampleSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:kubernetes:ExampleSite", name, None, opts)
-        config = args.config
-        self.url = f"http://{config.site.host}"
-        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        namespace = create_object(f"{name}-namespace", site_namespace(config), child)
-        in_namespace = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[namespace]))
-        # The workload starts while MetalLB and Traefik install; only the Ingress needs Traefik.
-        page = create_object(f"{name}-page", site_page(config), in_namespace)
-        create_object(
-            f"{name}-deployment",
-            site_deployment(config),
-            pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[page])),
+        site = args.site
+        self.url = f"http://{site.host}"
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace", metadata=site_namespace()["metadata"], opts=pulumi.ResourceOptions(parent=self)
         )
-        create_object(f"{name}-service", site_service(config), in_namespace)
-        create_object(
+        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        # The workload starts while MetalLB and Traefik install; only the Ingress needs Traefik.
+        page = site_page(site)
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-page", metadata=page["metadata"], data=page["data"], opts=in_namespace
+        )
+        deployment = site_deployment(site)
+        k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=deployment["metadata"],
+            spec=deployment["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, config_map]),
+        )
+        service = site_service()
+        k8s.core.v1.Service(f"{name}-service", metadata=service["metadata"], spec=service["spec"], opts=in_namespace)
+        ingress = site_ingress(site)
+        k8s.networking.v1.Ingress(
             f"{name}-ingress",
-            site_ingress(config),
-            pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[args.ingress_controller])),
+            metadata=ingress["metadata"],
+            spec=ingress["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, args.ingress_controller]),
         )
         self.register_outputs({"url": self.url})

@@ -1,7 +1,7 @@
 """Router: the LXC between the home LAN (eth0) and the lab bridge (eth1).
 
-Its files are rendered by `components.router.files` and pushed over SSH; the
-push re-runs exactly when a rendered file changes.
+Its files are rendered by `components.router.files` and pushed over SSH as one
+script; the push re-runs exactly when the script changes.
 """
 
 from __future__ import annotations
@@ -14,81 +14,76 @@ from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
 from components.proxmox.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
-from components.router.files import render_router_files
-from config.guests import router_host, router_lan_mac, router_wan_mac
-from config.models import LabConfig
+
+
+@dataclass(frozen=True)
+class RouterNic:
+    bridge: pulumi.Input[str]
+    mac: str
+    address: str
+    """Address with prefix length, e.g. 192.168.1.200/24."""
 
 
 @dataclass(frozen=True)
 class RouterArgs:
-    config: LabConfig
-    lan_bridge: pulumi.Input[str]
+    container: ContainerSpec
+    hostname: str
+    wan: RouterNic
+    wan_gateway: str
+    lan: RouterNic
+    dns_servers: list[str]
     public_keys: pulumi.Input[list[str]]
     private_key: pulumi.Input[str]
     template_file_id: pulumi.Input[str]
+    setup_script: str
+    """The rendered script that installs and starts DHCP, DNS, NAT and the firewall."""
 
 
 class Router(pulumi.ComponentResource):
+    """Depend on the component to wait until DHCP, DNS, NAT and the firewall are in place."""
+
     wan_address: str
     lan_address: str
-    ready: pulumi.Resource
-    """Depend on this to wait until DHCP, DNS, NAT and the firewall are in place."""
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:network:Router", name, None, opts)
-        config = args.config
-        spec = config.network.router
-        self.wan_address = str(spec.wan_address.ip)
-        self.lan_address = str(spec.address)
+        self.wan_address = args.wan.address.split("/")[0]
+        self.lan_address = args.lan.address.split("/")[0]
         container = debian_container(
             f"{name}-container",
-            ContainerSpec(
-                host=router_host(config),
-                vm_id=spec.vm_id,
-                description="homelab router: DHCP/DNS for the lab, NAT and firewall to the home LAN",
-                tags=["homelab", config.cluster.name, "router"],
-                cores=spec.cores,
-                memory_mib=spec.memory_mib,
-                disk_gib=spec.disk_gib,
-                datastore=config.proxmox.vm_datastore,
-            ),
+            args.container,
             template_file_id=args.template_file_id,
             network_interfaces=[
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
-                    name="eth0", bridge=config.proxmox.wan_bridge, mac_address=router_wan_mac(config)
+                    name="eth0", bridge=args.wan.bridge, mac_address=args.wan.mac
                 ),
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
-                    name="eth1", bridge=args.lan_bridge, mac_address=router_lan_mac(config)
+                    name="eth1", bridge=args.lan.bridge, mac_address=args.lan.mac
                 ),
             ],
             initialization=proxmoxve.ContainerLegacyInitializationArgs(
-                hostname=spec.name,
+                hostname=args.hostname,
                 ip_configs=[
                     proxmoxve.ContainerLegacyInitializationIpConfigArgs(
                         ipv4=proxmoxve.ContainerLegacyInitializationIpConfigIpv4Args(
-                            address=str(spec.wan_address), gateway=str(spec.wan_gateway)
+                            address=args.wan.address, gateway=args.wan_gateway
                         )
                     ),
                     proxmoxve.ContainerLegacyInitializationIpConfigArgs(
-                        ipv4=proxmoxve.ContainerLegacyInitializationIpConfigIpv4Args(
-                            address=f"{spec.address}/{config.network.cidr.prefixlen}"
-                        )
+                        ipv4=proxmoxve.ContainerLegacyInitializationIpConfigIpv4Args(address=args.lan.address)
                     ),
                 ],
-                dns=proxmoxve.ContainerLegacyInitializationDnsArgs(
-                    servers=[str(server) for server in config.network.upstream_dns]
-                ),
+                dns=proxmoxve.ContainerLegacyInitializationDnsArgs(servers=args.dns_servers),
                 user_account=proxmoxve.ContainerLegacyInitializationUserAccountArgs(keys=args.public_keys),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        setup_script = render_router_files(config).setup_sh
-        self.ready = remote.Command(
+        remote.Command(
             f"{name}-configure",
             connection=ssh_connection(self.wan_address, args.private_key),
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-router-setup.sh"),
-            stdin=setup_script,
-            triggers=[content_hash(setup_script)],
+            stdin=args.setup_script,
+            triggers=[content_hash(args.setup_script)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
         )
         self.register_outputs({"wanAddress": self.wan_address, "lanAddress": self.lan_address})

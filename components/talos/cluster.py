@@ -13,23 +13,28 @@ from components.talos.invoke_args import (
     health_client_configuration_args,
     machine_secrets_args,
 )
-from components.talos.patches import cluster_endpoint, node_patches
-from config.guests import Guest, Role, cluster_endpoint_address
-from config.models import LabConfig
+from config.guests import Guest, Role
 
 
 @dataclass(frozen=True)
 class ClusterNode:
     guest: Guest
     vm: pulumi.Resource
+    config_patches: pulumi.Input[list[str]]
+    """The node's machine config patches (rendered by `components.talos.patches`)."""
 
 
 @dataclass(frozen=True)
 class TalosClusterArgs:
-    config: LabConfig
+    cluster_name: str
+    talos_version: str
+    kubernetes_version: str
+    endpoint: str
+    """The Kubernetes API URL (VIP or first control plane)."""
+    endpoint_address: str
     nodes: list[ClusterNode]
-    installer_image: pulumi.Output[str]
-    router_ready: pulumi.Resource
+    network_ready: pulumi.Resource
+    """Nodes get their addresses by DHCP: applies wait for the router."""
 
 
 class TalosCluster(pulumi.ComponentResource):
@@ -39,16 +44,14 @@ class TalosCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TalosClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:talos:TalosCluster", name, None, opts)
-        config = args.config
-        cluster = config.cluster
-        self.endpoint = cluster_endpoint(config)
+        self.endpoint = args.endpoint
         control_planes = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.CONTROL_PLANE]
         workers = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.WORKER]
         first_control_plane = control_planes[0]
 
         secrets = talos.machine.Secrets(
             f"{name}-secrets",
-            talos_version=cluster.talos_version,
+            talos_version=args.talos_version,
             opts=pulumi.ResourceOptions(
                 parent=self, additional_secret_outputs=["machineSecrets", "clientConfiguration"]
             ),
@@ -61,13 +64,13 @@ class TalosCluster(pulumi.ComponentResource):
         for node in args.nodes:
             guest = node.guest
             machine_configuration = talos.machine.get_configuration_output(
-                cluster_name=cluster.name,
+                cluster_name=args.cluster_name,
                 cluster_endpoint=self.endpoint,
                 machine_type=guest.role.value,
                 machine_secrets=machine_secrets,
-                talos_version=cluster.talos_version,
-                kubernetes_version=cluster.kubernetes_version,
-                config_patches=args.installer_image.apply(lambda image, g=guest: node_patches(config, g, image)),
+                talos_version=args.talos_version,
+                kubernetes_version=args.kubernetes_version,
+                config_patches=node.config_patches,
                 docs=False,
                 examples=False,
                 opts=pulumi.InvokeOutputOptions(parent=self),
@@ -83,7 +86,7 @@ class TalosCluster(pulumi.ComponentResource):
                 # cluster (https://github.com/siderolabs/terraform-provider-talos/issues/216).
                 on_destroy=talos.machine.ConfigurationApplyOnDestroyArgs(graceful=False, reboot=False, reset=True),
                 timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.router_ready]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.network_ready]),
             )
 
         bootstrap = talos.machine.Bootstrap(
@@ -106,15 +109,17 @@ class TalosCluster(pulumi.ComponentResource):
             client_configuration=client_configuration,
             # Taking the node from the health result makes the kubeconfig wait for a healthy cluster.
             node=pulumi.Output.unsecret(health.apply(lambda _: first_control_plane)),
-            endpoint=str(cluster_endpoint_address(config)),
+            endpoint=args.endpoint_address,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["kubeconfigRaw"]),
         )
         self.kubeconfig = pulumi.Output.secret(kubeconfig.kubeconfig_raw)
         self.talosconfig = pulumi.Output.secret(
             talos.client.get_configuration_output(
-                cluster_name=cluster.name,
+                cluster_name=args.cluster_name,
                 client_configuration=client_configuration.apply(client_configuration_args),
-                endpoints=[str(cluster.vip)] if cluster.vip else control_planes,
+                # Never the VIP: it depends on etcd and the API server, so the Talos API would be lost exactly
+                # when it is needed (https://docs.siderolabs.com/talos/v1.13/networking/vip).
+                endpoints=control_planes,
                 nodes=[str(n.guest.address) for n in args.nodes],
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).talos_config

@@ -27,12 +27,12 @@ from components.kubernetes.helm_values import (
     traefik_values,
 )
 from config.models import LabConfig
-from tests.support import STACKS, require_schema, stack_config
+from tests.support import STACKS, named, require_schema, stack_config, stack_plan
 
 Values = dict[str, Any]
 RELEASES: dict[str, tuple[HelmChart, Callable[[LabConfig], Values]]] = {
-    "metallb": (METALLB_CHART, metallb_values),
-    "traefik": (TRAEFIK_CHART, traefik_values),
+    "metallb": (METALLB_CHART, lambda config: metallb_values(not config.cluster.workers)),
+    "traefik": (TRAEFIK_CHART, lambda config: traefik_values(str(config.load_balancer.ingress_address))),
 }
 # Keys whose value is a free-form map (their own keys are not the chart's).
 FREE_FORM = {("service", "annotations")}
@@ -45,10 +45,6 @@ _DRAFTS: dict[str, type[Validator]] = {
     "json-schema.org/draft/2019-09/schema": Draft201909Validator,
     "json-schema.org/draft/2020-12/schema": Draft202012Validator,
 }
-
-
-def _without_workers(config: LabConfig) -> LabConfig:
-    return config.model_copy(update={"cluster": config.cluster.model_copy(update={"workers": []})})
 
 
 def helm_merge(defaults: Values, overrides: Values) -> Values:
@@ -174,21 +170,21 @@ def test_chart_coordinates_are_pinned(chart: HelmChart, coordinates: tuple[str, 
 
 @pytest.mark.parametrize(("stack", "address"), [("dev", "10.10.10.10"), ("ha", "10.88.8.5")])
 def test_traefik_service_is_pinned_to_the_ingress_address(stack: str, address: str) -> None:
-    service = traefik_values(stack_config(stack))["service"]
+    service = traefik_values(str(stack_config(stack).load_balancer.ingress_address))["service"]
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["annotations"] == {LOAD_BALANCER_IPS_ANNOTATION: address}
     assert LOAD_BALANCER_IPS_ANNOTATION == "metallb.io/loadBalancerIPs"
 
 
 def test_traefik_is_the_default_ingress_class_and_reads_ingresses() -> None:
-    values = traefik_values(stack_config("dev"))
+    values = traefik_values(str(stack_config("dev").load_balancer.ingress_address))
     assert TRAEFIK_CHART.release_name == INGRESS_CLASS == "traefik"
     assert values["ingressClass"] == {"enabled": True, "isDefaultClass": True, "name": "traefik"}
     assert values["providers"]["kubernetesIngress"]["enabled"] is True
 
 
 def test_traefik_exposes_web_and_websecure_with_tls() -> None:
-    ports = traefik_values(stack_config("dev"))["ports"]
+    ports = traefik_values(str(stack_config("dev").load_balancer.ingress_address))["ports"]
     assert sorted(ports) == ["web", "websecure"]
     assert ports["web"]["exposedPort"] == 80
     assert ports["websecure"]["exposedPort"] == 443
@@ -199,16 +195,17 @@ def test_traefik_exposes_web_and_websecure_with_tls() -> None:
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 def test_metallb_runs_the_native_l2_speaker_only(stack: str) -> None:
-    values = metallb_values(stack_config(stack))
+    values = metallb_values(not stack_config(stack).cluster.workers)
     assert values["speaker"]["frr"] == {"enabled": False}
     assert values["frrk8s"] == {"enabled": False}
 
 
-def test_metallb_announces_from_control_planes_only_without_workers() -> None:
-    assert metallb_values(stack_config("dev"))["speaker"]["ignoreExcludeLB"] is False
-    assert metallb_values(stack_config("ha"))["speaker"]["ignoreExcludeLB"] is False
-    assert metallb_values(stack_config("minimal"))["speaker"]["ignoreExcludeLB"] is True
-    assert metallb_values(_without_workers(stack_config("dev")))["speaker"]["ignoreExcludeLB"] is True
+@pytest.mark.parametrize(("stack", "announce_from_control_planes"), [("dev", False), ("ha", False), ("minimal", True)])
+def test_metallb_announces_from_control_planes_only_without_workers(
+    stack: str, announce_from_control_planes: bool
+) -> None:
+    release = named(stack_plan(stack), "metallb-release")
+    assert release.inputs["values"]["speaker"]["ignoreExcludeLB"] is announce_from_control_planes
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))

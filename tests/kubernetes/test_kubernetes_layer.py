@@ -1,4 +1,4 @@
-"""The Kubernetes layer under mocks: provider, MetalLB, Traefik, example site (issue 5)."""
+"""The Kubernetes layer under mocks: provider, MetalLB, Traefik, example site."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def test_releases_are_pinned(stack: str) -> None:
         assert (release["chart"], release["version"]) == (chart.chart, chart.version)
         assert release["repositoryOpts"] == {"repo": chart.repository}
         assert release["namespace"] == chart.namespace
-    assert releases["metallb"]["values"] == metallb_values(plan.config)
-    assert releases["traefik"]["values"] == traefik_values(plan.config)
+    assert releases["metallb"]["values"] == metallb_values(not plan.config.cluster.workers)
+    assert releases["traefik"]["values"] == traefik_values(str(plan.config.load_balancer.ingress_address))
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -45,15 +45,18 @@ Render = Callable[[LabConfig], Manifest]
 
 BUILT_IN: dict[str, Render] = {
     "metallb-namespace": lambda _config: metallb_namespace(),
-    "site-namespace": site_namespace,
-    "site-page": site_page,
-    "site-deployment": site_deployment,
-    "site-service": site_service,
-    "site-ingress": site_ingress,
+    "site-namespace": lambda _config: site_namespace(),
+    "site-page": lambda config: site_page(config.site),
+    "site-deployment": lambda config: site_deployment(config.site),
+    "site-service": lambda _config: site_service(),
+    "site-ingress": lambda config: site_ingress(config.site),
 }
 CUSTOM: dict[str, tuple[Render, str]] = {
-    "ip-address-pool": (ip_address_pool, "metallb-0.16.1.ipaddresspools.crd.yaml"),
-    "l2-advertisement": (l2_advertisement, "metallb-0.16.1.l2advertisements.crd.yaml"),
+    "ip-address-pool": (
+        lambda config: ip_address_pool(str(config.load_balancer.pool)),
+        "metallb-0.16.1.ipaddresspools.crd.yaml",
+    ),
+    "l2-advertisement": (lambda _config: l2_advertisement(), "metallb-0.16.1.l2advertisements.crd.yaml"),
 }
 ALL: dict[str, Render] = {**BUILT_IN, **{name: render for name, (render, _) in CUSTOM.items()}}
 
@@ -157,7 +160,7 @@ def test_crd_check_refuses_unknown_and_mistyped_fields(name: str) -> None:
 
 @pytest.mark.schemas
 def test_strict_official_schema_refuses_unknown_fields() -> None:
-    deployment = site_deployment(stack_config("dev"))
+    deployment = site_deployment(stack_config("dev").site)
     deployment["spec"]["template"]["spec"]["containers"][0]["readinessProb"] = {}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(deployment, "1.36", strict=True)
@@ -181,17 +184,19 @@ def test_metallb_namespace_is_privileged() -> None:
 
 @pytest.mark.parametrize(("stack", "pool"), [("dev", "10.10.10.0/24"), ("ha", "10.88.8.0/28")])
 def test_pool_carries_the_configured_range(stack: str, pool: str) -> None:
-    manifest = ip_address_pool(stack_config(stack))
+    manifest = ip_address_pool(str(stack_config(stack).load_balancer.pool))
     assert manifest["apiVersion"] == "metallb.io/v1beta1"
     assert manifest["metadata"]["namespace"] == "metallb-system"
     assert manifest["spec"] == {"addresses": [pool]}
 
 
 def test_l2_advertisement_announces_the_pool() -> None:
-    advertisement = l2_advertisement(stack_config("dev"))
+    advertisement = l2_advertisement()
     assert advertisement["metadata"]["namespace"] == "metallb-system"
-    assert advertisement["spec"] == {"ipAddressPools": [ip_address_pool(stack_config("dev"))["metadata"]["name"]]}
-    assert ip_address_pool(stack_config("ha"))["metadata"]["name"] == POOL_NAME
+    assert advertisement["spec"] == {
+        "ipAddressPools": [ip_address_pool(str(stack_config("dev").load_balancer.pool))["metadata"]["name"]]
+    }
+    assert ip_address_pool(str(stack_config("ha").load_balancer.pool))["metadata"]["name"] == POOL_NAME
 
 
 # --- content: the example site -----------------------------------------------------------------
@@ -199,7 +204,7 @@ def test_l2_advertisement_announces_the_pool() -> None:
 
 @pytest.mark.parametrize(("stack", "host"), [("dev", "www.example.com"), ("ha", "site.lab.test")])
 def test_ingress_routes_the_host_to_the_service_on_both_entry_points(stack: str, host: str) -> None:
-    ingress = site_ingress(stack_config(stack))
+    ingress = site_ingress(stack_config(stack).site)
     assert ingress["metadata"]["namespace"] == SITE_NAMESPACE
     assert ingress["metadata"]["annotations"] == {"traefik.ingress.kubernetes.io/router.entrypoints": "web,websecure"}
     spec = ingress["spec"]
@@ -213,30 +218,30 @@ def test_ingress_routes_the_host_to_the_service_on_both_entry_points(stack: str,
 
 def test_ingress_leaves_tls_to_the_websecure_entry_point() -> None:
     """`router.tls: "true"` would make Traefik ignore plain HTTP on web, and http://<host> would 404."""
-    annotations = site_ingress(stack_config("dev"))["metadata"]["annotations"]
+    annotations = site_ingress(stack_config("dev").site)["metadata"]["annotations"]
     assert "traefik.ingress.kubernetes.io/router.tls" not in annotations
-    assert "tls" not in site_ingress(stack_config("dev"))["spec"]
+    assert "tls" not in site_ingress(stack_config("dev").site)["spec"]
 
 
 def test_service_forwards_port_80_to_the_nginx_port() -> None:
-    service = site_service(stack_config("dev"))
-    container = site_deployment(stack_config("dev"))["spec"]["template"]["spec"]["containers"][0]
+    service = site_service()
+    container = site_deployment(stack_config("dev").site)["spec"]["template"]["spec"]["containers"][0]
     assert service["metadata"]["name"] == SERVICE_NAME == "example-service"
     (port,) = service["spec"]["ports"]
     assert port["port"] == 80
     (named,) = [p for p in container["ports"] if p["name"] == port["targetPort"]]
     assert named["containerPort"] == CONTAINER_PORT == 8080
-    template_labels = site_deployment(stack_config("dev"))["spec"]["template"]["metadata"]["labels"]
+    template_labels = site_deployment(stack_config("dev").site)["spec"]["template"]["metadata"]["labels"]
     assert service["spec"]["selector"].items() <= template_labels.items()
 
 
 @pytest.mark.parametrize(("stack", "replicas"), [("dev", 2), ("ha", 3), ("minimal", 2)])
 def test_deployment_replicas_follow_the_config(stack: str, replicas: int) -> None:
-    assert site_deployment(stack_config(stack))["spec"]["replicas"] == replicas
+    assert site_deployment(stack_config(stack).site)["spec"]["replicas"] == replicas
 
 
 def test_deployment_runs_the_pinned_image_ready_and_bounded() -> None:
-    deployment = site_deployment(stack_config("dev"))
+    deployment = site_deployment(stack_config("dev").site)
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
@@ -249,7 +254,7 @@ def test_deployment_runs_the_pinned_image_ready_and_bounded() -> None:
 
 
 def test_pod_meets_pod_security_restricted() -> None:
-    pod = site_deployment(stack_config("dev"))["spec"]["template"]["spec"]
+    pod = site_deployment(stack_config("dev").site)["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] != 0
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -265,7 +270,7 @@ def test_pod_meets_pod_security_restricted() -> None:
 
 
 def test_site_namespace_enforces_restricted() -> None:
-    namespace = site_namespace(stack_config("dev"))
+    namespace = site_namespace()
     assert namespace["metadata"]["name"] == SITE_NAMESPACE
     for mode in ("enforce", "audit", "warn"):
         assert namespace["metadata"]["labels"][f"pod-security.kubernetes.io/{mode}"] == "restricted"
@@ -273,10 +278,10 @@ def test_site_namespace_enforces_restricted() -> None:
 
 @pytest.mark.parametrize(("stack", "host"), [("dev", "www.example.com"), ("ha", "site.lab.test")])
 def test_page_names_the_host_and_is_served_by_nginx(stack: str, host: str) -> None:
-    page = site_page(stack_config(stack))
+    page = site_page(stack_config(stack).site)
     assert page["metadata"]["name"] == PAGE_NAME
     assert f"<h1>{host}</h1>" in page["data"]["index.html"]
-    pod = site_deployment(stack_config(stack))["spec"]["template"]["spec"]
+    pod = site_deployment(stack_config(stack).site)["spec"]["template"]["spec"]
     (volume,) = [v for v in pod["volumes"] if v.get("configMap", {}).get("name") == PAGE_NAME]
     (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume["name"]]
     assert mount["mountPath"] == HTML_DIR == "/usr/share/nginx/html"

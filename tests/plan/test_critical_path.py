@@ -1,4 +1,4 @@
-"""The critical path of `pulumi up` does not grow with the number of nodes (issue 7).
+"""The critical path of `pulumi up` does not grow with the number of nodes.
 
 A graph property, not a timing: the longest dependency chain of a 3 + 60 node lab is
 no longer than the example's, no Talos VM waits for another, and exactly one

@@ -1,4 +1,4 @@
-"""`pulumi destroy` deletes in reverse dependency order; check the graph gives the right order (issue 8)."""
+"""`pulumi destroy` deletes in reverse dependency order; check the graph gives the right order."""
 
 from __future__ import annotations
 

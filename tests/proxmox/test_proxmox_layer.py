@@ -1,4 +1,4 @@
-"""The Proxmox layer under mocks: bridge, containers, image, VMs, and their wiring (issue 3)."""
+"""The Proxmox layer under mocks: bridge, containers, image, VMs, and their wiring."""
 
 from __future__ import annotations
 

@@ -52,6 +52,7 @@ def test_quick_start_is_the_two_dev_commands() -> None:
     assert quick_start_commands() == ["./dev plan", "./dev test"]
 
 
+@pytest.mark.timeout(1800)  # a second environment, pyright and the suite: minutes on a busy 2-core machine
 def test_a_fresh_clone_works_as_the_readme_says(tmp_path: Path) -> None:
     clone = tmp_path / "homelab"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True, capture_output=True, timeout=120)

@@ -1,4 +1,4 @@
-"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> health -> kubeconfig (issue 4)."""
+"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> health -> kubeconfig."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
     config, plan = stack_config(stack), stack_plan(stack)
     (secrets,) = plan.by_type(SECRETS)
     (schematic,) = plan.by_type(SCHEMATIC)
-    router_ready = named(plan, "router-configure").urn
+    router = {named(plan, "router-container").urn, named(plan, "router-configure").urn}
     applies = {a.inputs["node"]: a for a in plan.by_type(APPLY)}
     assert sorted(applies) == sorted(str(n.address) for n in talos_nodes(config))
     for node in talos_nodes(config):
@@ -42,7 +42,7 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
         assert apply.inputs["endpoint"] == str(node.address)
         vm = named(plan, f"{node.name}-vm").urn
         # Secrets and the schematic are data (machine secrets, installer image), not ordering.
-        assert set(apply.dependencies) == {vm, router_ready, secrets.urn, schematic.urn}
+        assert set(apply.dependencies) == {vm, *router, secrets.urn, schematic.urn}
         assert {"clientConfiguration", "machineConfigurationInput"} <= set(apply.secret_inputs)
         assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
 
@@ -108,7 +108,7 @@ def test_machine_configs_carry_the_rendered_patches(stack: str) -> None:
         assert record.args["kubernetesVersion"] == config.cluster.kubernetes_version
 
 
-def test_ha_stack_puts_the_vip_on_control_planes_only_and_uses_it_as_endpoint() -> None:
+def test_ha_stack_puts_the_vip_on_control_planes_only_and_uses_it_for_kubernetes_only() -> None:
     config, plan = stack_config("ha"), stack_plan("ha")
     vip = str(config.cluster.vip)
     for record in invokes(plan, MACHINE_CONFIG_INVOKE):
@@ -116,7 +116,10 @@ def test_ha_stack_puts_the_vip_on_control_planes_only_and_uses_it_as_endpoint() 
         kinds = [yaml.safe_load(p).get("kind") for p in record.args["configPatches"]]
         assert ("Layer2VIPConfig" in kinds) == (record.args["machineType"] == "controlplane")
     (talosconfig,) = invokes(plan, TALOSCONFIG_INVOKE)
-    assert talosconfig.args["endpoints"] == [vip]
+    # The Talos API is reached on the control planes themselves, never through the VIP (Talos' VIP guide).
+    control_planes = [str(node.address) for node in talos_nodes(config) if node.role is Role.CONTROL_PLANE]
+    assert talosconfig.args["endpoints"] == control_planes
+    assert vip not in talosconfig.args["endpoints"]
     assert plan.outputs["clusterEndpoint"] == f"https://{vip}:6443"
 
 
