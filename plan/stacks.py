@@ -67,7 +67,9 @@ def stack_source(stack: str, config_file: Path | None) -> tuple[str, Path]:
     """The stack's name and file: `--config-file` as given (from here), else `--stack` in the project folder."""
     if config_file is not None:
         return config_file.stem.removeprefix("Pulumi."), config_file
-    return stack_file(stack, project_dir())
+    name, path = stack_file(stack, project_dir())
+    here = Path.cwd().resolve()
+    return name, path.relative_to(here) if path.is_relative_to(here) else path
 
 
 def new_stack_text(example: str) -> str:
