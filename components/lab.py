@@ -16,6 +16,7 @@ from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
 from components.proxmox.containers import ContainerSpec, ContainerTemplates
+from components.proxmox.guest_firewall import talos_shared_addresses
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
 from components.router.files import render_router_files
@@ -96,6 +97,9 @@ def build(config: LabConfig) -> Lab:
                 bridge=network.bridge_names[guest.proxmox_node],
                 iso_file_id=image.iso_file_ids[guest.proxmox_node],
                 datastore=proxmox.vm_datastore,
+                shared_addresses=tuple(
+                    talos_shared_addresses(guest.role, config.load_balancer.pool, config.cluster.vip)
+                ),
             ),
         )
         for guest in node_specs

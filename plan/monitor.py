@@ -30,6 +30,9 @@ class Registration:
     secret_inputs: list[str]
     ignore_changes: list[str] = field(default_factory=list)
     """Not part of resources.json; lets tests check which changes the engine would ignore."""
+    delete_before_replace: bool = False
+    replace_with: list[str] = field(default_factory=list)
+    """URNs whose replacement replaces this resource too; like the two fields above, for tests."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,8 @@ class RecordingMonitor(MockMonitor):
             inputs=inputs,
             secret_inputs=secret_paths,
             ignore_changes=sorted(request.ignoreChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            replace_with=sorted(request.replace_with),
         )
         mock_inputs = rpc.deserialize_properties(request.object) if _has_unknowns(raw) else raw
         return self._register(request, urn, mock_inputs)

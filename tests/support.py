@@ -75,6 +75,10 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
 HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
 TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+GUEST_FIREWALL = "homelab:proxmox:GuestFirewall"
+FIREWALL_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
+FIREWALL_IPSET = "proxmoxve:firewall/ipsetLegacy:IpsetLegacy"
+FIREWALL_RULES = "proxmoxve:firewall/rulesLegacy:RulesLegacy"
 
 
 def named(plan: PlanResult, name: str) -> Registration:

@@ -13,6 +13,7 @@ import pulumi_proxmoxve as proxmoxve
 from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
+from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
 from components.proxmox.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
 
 
@@ -58,7 +59,7 @@ class Router(pulumi.ComponentResource):
                     name="eth0", bridge=args.wan.bridge, mac_address=args.wan.mac
                 ),
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
-                    name="eth1", bridge=args.lan.bridge, mac_address=args.lan.mac
+                    name="eth1", bridge=args.lan.bridge, mac_address=args.lan.mac, firewall=True
                 ),
             ],
             initialization=proxmoxve.ContainerLegacyInitializationArgs(
@@ -75,6 +76,21 @@ class Router(pulumi.ComponentResource):
                 ],
                 dns=proxmoxve.ContainerLegacyInitializationDnsArgs(servers=args.dns_servers),
                 user_account=proxmoxve.ContainerLegacyInitializationUserAccountArgs(keys=args.public_keys),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        GuestFirewall(
+            f"{name}-firewall",
+            GuestFirewallArgs(
+                node_name=args.container.host,
+                vm_id=args.container.vm_id,
+                kind=GuestKind.CONTAINER,
+                nic_index=1,
+                mac=args.lan.mac,
+                # It forwards packets of other sources (WAN, internet replies) onto the bridge: no IP filter.
+                addresses=[],
+                guest=container,
+                serves_dhcp=True,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

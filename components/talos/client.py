@@ -10,6 +10,7 @@ import pulumi_proxmoxve as proxmoxve
 from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
+from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
 from components.proxmox.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
 from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script
 from config.guests import Guest
@@ -54,7 +55,9 @@ class TalosClient(pulumi.ComponentResource):
             ),
             template_file_id=args.template_file_id,
             network_interfaces=[
-                proxmoxve.ContainerLegacyNetworkInterfaceArgs(name="eth0", bridge=args.bridge, mac_address=guest.mac)
+                proxmoxve.ContainerLegacyNetworkInterfaceArgs(
+                    name="eth0", bridge=args.bridge, mac_address=guest.mac, firewall=True
+                )
             ],
             initialization=proxmoxve.ContainerLegacyInitializationArgs(
                 hostname=guest.name,
@@ -67,6 +70,19 @@ class TalosClient(pulumi.ComponentResource):
             ),
             # Debian's ifupdown asks for a lease once at boot and gives up: start only once the router serves DHCP.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[args.router_ready]),
+        )
+        GuestFirewall(
+            f"{name}-firewall",
+            GuestFirewallArgs(
+                node_name=guest.proxmox_node,
+                vm_id=guest.vm_id,
+                kind=GuestKind.CONTAINER,
+                nic_index=0,
+                mac=guest.mac,
+                addresses=[self.address],
+                guest=container,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         connection = ssh_connection(self.address, args.private_key)
         tools_script = client_tools_script(args.talos_version, args.kubernetes_version)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_proxmoxve as proxmoxve
 
+from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
 from config.guests import Guest
 
 
@@ -17,6 +18,8 @@ class TalosNodeArgs:
     bridge: pulumi.Input[str]
     iso_file_id: pulumi.Input[str]
     datastore: str
+    shared_addresses: tuple[str, ...] = ()
+    """Addresses the node answers for besides its own (pool, VIP): its NIC's IP filter allows them."""
 
 
 class TalosNode(pulumi.ComponentResource):
@@ -56,7 +59,9 @@ class TalosNode(pulumi.ComponentResource):
             # Disk first: the ISO boots only until Talos is installed on the empty disk.
             boot_orders=["scsi0", "ide2"],
             network_devices=[
-                proxmoxve.VmLegacyNetworkDeviceArgs(bridge=args.bridge, mac_address=guest.mac, model="virtio")
+                proxmoxve.VmLegacyNetworkDeviceArgs(
+                    bridge=args.bridge, mac_address=guest.mac, model="virtio", firewall=True
+                )
             ],
             agent=proxmoxve.VmLegacyAgentArgs(enabled=True, trim=True),
             on_boot=True,
@@ -67,5 +72,18 @@ class TalosNode(pulumi.ComponentResource):
                 # A new Talos version brings a new ISO; an installed node upgrades with talosctl instead.
                 ignore_changes=["cdrom"],
             ),
+        )
+        GuestFirewall(
+            f"{name}-firewall",
+            GuestFirewallArgs(
+                node_name=guest.proxmox_node,
+                vm_id=guest.vm_id,
+                kind=GuestKind.VM,
+                nic_index=0,
+                mac=guest.mac,
+                addresses=[self.address, *args.shared_addresses],
+                guest=self.vm,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"address": self.address, "vmId": self.vm.vm_id})

@@ -20,9 +20,12 @@ from tests.network.netns import CommandError, Namespaces
 
 MANAGEMENT_PORTS = (22, 50000, 6443)  # SSH, Talos API, Kubernetes API
 SITE_PORTS = (80, 443)
+HOME_PORTS = (22, 8006)  # SSH, the Proxmox API
 UNLISTED_PORT = 10250  # kubelet: something listens there, and the WAN must still be refused
-# Documentation ranges for the outside segment; the first one clear of the config is used.
-OUTSIDE_CANDIDATES = ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24", "100.64.0.0/24")
+# The outside segment (the internet): the first candidate clear of the config. Shared address
+# space (RFC 6598), not documentation ranges: the router's DNS rebinding protection treats
+# those as private and drops answers that point at them, as it must.
+OUTSIDE_CANDIDATES = ("100.64.0.0/24", "100.64.1.0/24", "100.100.0.0/24")
 SWITCH = "switch"
 LAB_BRIDGE, WAN_BRIDGE, OUTSIDE_BRIDGE = "lab", "wan", "outside"
 
@@ -38,6 +41,7 @@ def build_lab(stack: str, config: LabConfig, plan: PlanFiles, ns: Namespaces) ->
     _host(lab, "laptop", WAN_BRIDGE, lab.stand_ins.laptop, config.network.router.wan_address.network)
     for command in plan.laptop_routes:  # and no default route: the printed routes must suffice
         run_printed(lab, lab.laptop, command)
+    _host(lab, "home", WAN_BRIDGE, lab.stand_ins.home, config.network.router.wan_address.network)
     for role in ("outsider", "upstream"):
         host = _host(lab, role, OUTSIDE_BRIDGE, getattr(lab.stand_ins, role), lab.stand_ins.outside)
         ns.ip(host, "route", "add", "default", "via", str(lab.stand_ins.gateway_outside))
@@ -59,7 +63,8 @@ def _router(lab: Lab) -> None:
         ns.ip(router, "route", "add", route["to"], "dev", route["dev"])
     for key, value in network["sysctl"].items():
         ns.sysctl(router, key, value)
-    ns.run_host("ip", "netns", "exec", router, "nft", "-f", str(lab.plan.router / "nftables.nft"))
+    if not lab.load_firewall(lab.ruleset):
+        raise CommandError(f"the router's ruleset did not load: {lab.ruleset}")
     lab.start_dnsmasq()
 
 
@@ -83,6 +88,7 @@ def _gateway(lab: Lab) -> None:
         f"--listen-address={','.join(map(str, config.network.upstream_dns))}",
     ]
     dnsmasq += [f"--pid-file={lab.workdir / 'upstream-dns.pid'}", f"--address=/{lab.probe_name}/{out.upstream}"]
+    dnsmasq += [f"--address=/{name}/{address}" for name, address in lab.rebinding_answers.items()]
     ns.spawn(gateway, "upstream-dns", *dnsmasq)
     for server in config.network.upstream_dns:
         ns.wait_listening(gateway, "udp", str(server), 53)
@@ -110,15 +116,22 @@ def _guests(lab: Lab) -> None:
 
 
 def _services(lab: Lab) -> None:
-    """API listeners (and the VIP) on a control plane, the ingress on a worker, SSH on the router, the internet."""
+    """API listeners (and the VIP) on a control plane, the ingress on a worker, SSH on the router, the internet.
+
+    The ingress node also holds a second pool address (another LoadBalancer service) and the home
+    LAN has listeners: the Proxmox API and SSH on a home host, the home router's web page.
+    """
     config = lab.config
     control_plane, ingress_node = lab.guest(lab.control_plane), lab.guest(lab.ingress_node)
     if config.cluster.vip is not None:
         lab.ns.ip(control_plane, "address", "add", f"{config.cluster.vip}/32", "dev", "eth0")
-    lab.ns.ip(ingress_node, "address", "add", f"{config.load_balancer.ingress_address}/32", "dev", "eth0")
+    for address in (config.load_balancer.ingress_address, other_pool_address(config)):
+        lab.ns.ip(ingress_node, "address", "add", f"{address}/32", "dev", "eth0")
     servers = [(control_plane, f"control-plane-{port}", port, "") for port in (*MANAGEMENT_PORTS, UNLISTED_PORT)]
     servers += [(ingress_node, f"ingress-{port}", port, lab.site_page) for port in SITE_PORTS]
     servers += [(lab.router, "router-ssh", 22, ""), (lab.ns.name("upstream"), "upstream-http", 80, "")]
+    servers += [(lab.ns.name("home"), f"home-{port}", port, "") for port in HOME_PORTS]
+    servers += [(lab.ns.name("gateway"), "gateway-http", 80, "")]
     for ns, label, port, page in servers:
         lab.http_server(ns, label, port, page)
     for ns, _, port, _ in servers:
@@ -137,14 +150,31 @@ def stand_ins(config: LabConfig) -> StandIns:
         and not any(server in candidate for server in network.upstream_dns)
     )
     hosts = list(outside.hosts())
-    return StandIns(outside, hosts[0], hosts[1], hosts[9], _laptop_address(config))
+    laptop = _laptop_address(config)
+    return StandIns(outside, hosts[0], hosts[1], hosts[9], laptop, _home_address(config, laptop))
+
+
+def other_pool_address(config: LabConfig) -> ipaddress.IPv4Address:
+    """A pool address other than the ingress address: another LoadBalancer service."""
+    return next(host for host in config.load_balancer.pool.hosts() if host != config.load_balancer.ingress_address)
+
+
+def _used_wan(config: LabConfig) -> set[ipaddress.IPv4Address]:
+    router = config.network.router
+    return {router.wan_address.ip, router.wan_gateway, *config.network.upstream_dns}
+
+
+def _home_address(config: LabConfig, laptop: ipaddress.IPv4Address) -> ipaddress.IPv4Address:
+    """The last free address of the WAN subnet."""
+    used = _used_wan(config) | {laptop}
+    return next(host for host in reversed(list(config.network.router.wan_address.network.hosts())) if host not in used)
 
 
 def _laptop_address(config: LabConfig) -> ipaddress.IPv4Address:
     """A free WAN address inside adminCidrs: the laptop sits next to the router, as in DESIGN §1."""
     router = config.network.router
     wan = router.wan_address.network
-    used = {router.wan_address.ip, router.wan_gateway, *config.network.upstream_dns}
+    used = _used_wan(config)
     for cidr in config.network.admin_cidrs:
         if cidr.overlaps(wan):
             for host in (cidr if cidr.subnet_of(wan) else wan).hosts():

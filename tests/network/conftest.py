@@ -14,10 +14,10 @@ from tests.network.lab import Lab
 from tests.network.netns import Namespaces
 from tests.network.tools import require_root, require_tools
 
-TOOLS = ("ip", "ss", "nft", "dnsmasq", "dhclient", "curl", "unshare", "sysctl")
+TOOLS = ("ip", "ss", "nft", "dnsmasq", "dhclient", "curl", "unshare", "sysctl", "conntrack", "ping")
 
 
-@pytest.fixture(scope="module", params=list(STACKS))
+@pytest.fixture(scope="session", params=list(STACKS))
 def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     require_root("the lab is built from network namespaces, veth links and bridges")
     require_tools(*TOOLS)

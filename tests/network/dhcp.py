@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TIMEOUT = 10  # seconds dhclient tries before giving up (exit 2)
-CONF = f"""timeout {TIMEOUT};
+CONF = """timeout {timeout};
 initial-interval 1;
 request subnet-mask, broadcast-address, routers, domain-name-servers, host-name;
 """
@@ -39,10 +39,11 @@ class Lease:
 
 
 class DhcpClients:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, timeout: int = TIMEOUT) -> None:
         self.folder = folder
+        self.timeout = timeout
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "dhclient.conf").write_text(CONF, encoding="utf-8")
+        (folder / "dhclient.conf").write_text(CONF.format(timeout=timeout), encoding="utf-8")
         (folder / "hook").write_text(HOOK, encoding="utf-8")
         (folder / "hook").chmod(0o755)
 
@@ -52,7 +53,7 @@ class DhcpClients:
         leases: dict[str, Lease | None] = {}
         for name, process in running.items():
             try:
-                process.wait(timeout=TIMEOUT + 5)
+                process.wait(timeout=self.timeout + 5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)

@@ -23,6 +23,8 @@ from tests.network.netns import Namespaces
 
 HERE = Path(__file__).parent
 DEFAULT_LEASE_FILE = "/var/lib/misc/dnsmasq.leases"  # Debian's dnsmasq, when the config names none
+REFUSED = 7  # curl: failed to connect (connection refused)
+FAST = 1.5  # seconds: a refusal is an immediate answer, not a timeout
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class StandIns:
     outsider: ipaddress.IPv4Address
     upstream: ipaddress.IPv4Address
     laptop: ipaddress.IPv4Address
+    home: ipaddress.IPv4Address  # a home-LAN host beside the laptop (the Proxmox API, SSH)
 
 
 @dataclass
@@ -94,6 +97,16 @@ class Lab:
     def client(self) -> str:
         return str(self._first(Role.CLIENT))
 
+    def address(self, name: str) -> str:
+        """The reserved address of the guest `name`."""
+        return next(str(guest.address) for guest in lab_guests(self.config) if guest.name == name)
+
+    def free_addresses(self) -> list[ipaddress.IPv4Address]:
+        """Addresses of the lab subnet that no guest, the router or the VIP uses."""
+        network = self.config.network
+        used = {network.router.address, self.config.cluster.vip, *(g.address for g in lab_guests(self.config))}
+        return [host for host in network.cidr.hosts() if host not in used]
+
     @property
     def site_page(self) -> str:
         return f"homelab network test page for {self.config.site.host} ({self.stack})\n"
@@ -101,6 +114,14 @@ class Lab:
     @property
     def probe_name(self) -> str:
         return f"probe.{self.stack}.homelab.test"
+
+    @property
+    def rebinding_answers(self) -> dict[str, str]:
+        """Public names the upstream DNS points at a home-LAN and a loopback address."""
+        return {
+            f"rebind-home.{self.stack}.homelab.test": str(self.stand_ins.home),
+            f"rebind-loopback.{self.stack}.homelab.test": "127.0.0.1",
+        }
 
     # --- probes -------------------------------------------------------------------
 
@@ -126,15 +147,43 @@ class Lab:
     def request_leases(self) -> dict[str, Lease | None]:
         return self.dhcp.request(self.guests)
 
+    # --- the firewall, as nftables.service runs it (with the router's drop-in) -------------
+
+    def load_firewall(self, ruleset: Path) -> bool:
+        """Start: forwarding off, load the ruleset, forwarding on only if it loaded."""
+        forwarding: dict[str, str] = self.plan.network.get("forwarding", {})
+        for key in forwarding:
+            self.ns.sysctl(self.router, key, "0")
+        loaded = self.ns.run(self.router, "nft", "-f", str(ruleset)).returncode == 0
+        if loaded:
+            for key, value in forwarding.items():
+                self.ns.sysctl(self.router, key, value)
+        return loaded
+
+    def stop_firewall(self) -> None:
+        """Stop: forwarding off, then the ruleset goes."""
+        for key in self.plan.network.get("forwarding", {}):
+            self.ns.sysctl(self.router, key, "0")
+        self.ns.run_host("ip", "netns", "exec", self.router, "nft", "flush", "ruleset")
+
+    def reload_firewall(self, ruleset: Path) -> None:
+        """Reload: `nft -f` again, nothing else."""
+        self.ns.run_host("ip", "netns", "exec", self.router, "nft", "-f", str(ruleset))
+
+    @property
+    def ruleset(self) -> Path:
+        return self.plan.router / "nftables.nft"
+
     # --- dnsmasq --------------------------------------------------------------------
 
-    def start_dnsmasq(self) -> None:
-        """The rendered config as it is; only the pid file and the lease file's folder are redirected.
+    def start_dnsmasq(self, conf: Path | None = None) -> None:
+        """The rendered config (the plan's, unless given) as it is; only the pid file and the lease
+        file's folder are redirected.
 
         dnsmasq lets the config file's `dhcp-leasefile` win over the command line, so a
         folder of the lab is bind-mounted over the configured one, in a private mount namespace.
         """
-        conf = self.plan.router / "dnsmasq.conf"
+        conf = conf or self.plan.router / "dnsmasq.conf"
         leases = self.workdir / "dnsmasq-leases"
         leases.mkdir(exist_ok=True)
         configured = Path(_lease_file(conf.read_text(encoding="utf-8"))).parent
@@ -146,9 +195,9 @@ class Lab:
         self.ns.wait_listening(self.router, "udp", "0.0.0.0", 67)
         self.ns.wait_listening(self.router, "tcp", str(self.config.network.router.address), 53)
 
-    def restart_dnsmasq(self) -> None:
+    def restart_dnsmasq(self, conf: Path | None = None) -> None:
         self.ns.stop("dnsmasq")
-        self.start_dnsmasq()
+        self.start_dnsmasq(conf)
 
     def lease_file(self) -> Path:
         conf = (self.plan.router / "dnsmasq.conf").read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -35,6 +36,7 @@ class Namespaces:
     def add(self, role: str) -> str:
         name = self.name(role)
         subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)  # a crashed run's leftover
+        shutil.rmtree(Path("/etc/netns") / name, ignore_errors=True)
         self.created.append(name)
         self.run_host("ip", "netns", "add", name)
         self.ip(name, "link", "set", "lo", "up")
@@ -57,6 +59,13 @@ class Namespaces:
 
     def sysctl(self, ns: str, key: str, value: str) -> None:
         self.run_host("ip", "netns", "exec", ns, "sysctl", "-q", "-w", f"{key}={value}")
+
+    def resolver(self, ns: str, nameservers: list[str]) -> None:
+        """`ip netns exec` mounts /etc/netns/<ns>/* over /etc: the namespace's own resolv.conf and hosts."""
+        folder = Path("/etc/netns") / ns
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "resolv.conf").write_text("".join(f"nameserver {ip}\n" for ip in nameservers), encoding="utf-8")
+        (folder / "hosts").write_text("127.0.0.1 localhost\n", encoding="utf-8")
 
     def connect(self, switch: str, bridge: str, ns: str, interface: str, mac: str | None = None) -> None:
         """A veth from `ns` (named `interface`) to a port of `bridge` in the switch namespace."""
@@ -113,6 +122,7 @@ class Namespaces:
         for ns in reversed(self.created):
             self._kill_remaining(ns)
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
+            shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
         self.created.clear()
 
     def _kill_remaining(self, ns: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,15 +27,19 @@ SITE_LABEL, SITE_PORT = "ingress-80", 80
 
 
 @pytest.fixture(scope="module")
-def checked(lab: Lab) -> Lab:
+def checked(lab: Lab) -> Iterator[Lab]:
+    extra: list[str] = []
     for guest in lab_guests(lab.config):
         if guest.role is Role.CONTROL_PLANE and guest.name != lab.control_plane:
             for port in MANAGEMENT_PORTS:
-                lab.http_server(lab.guest(guest.name), f"extra-{guest.name}-{port}", port)
+                extra.append(f"check-{guest.name}-{port}")
+                lab.http_server(lab.guest(guest.name), extra[-1], port)
                 lab.ns.wait_listening(lab.guest(guest.name), "tcp", "0.0.0.0", port)
     (lab.workdir / "hosts").write_text(f"127.0.0.1 localhost\n{lab.plan.hosts_line}\n", encoding="utf-8")
     (lab.workdir / "hosts-without-line").write_text("127.0.0.1 localhost\n", encoding="utf-8")
-    return lab
+    yield lab
+    for label in extra:  # the lab is shared with the other modules: leave it as it was
+        lab.ns.stop(label)
 
 
 def _check(lab: Lab, hosts: str = "hosts") -> tuple[int, str]:
@@ -81,10 +85,11 @@ def test_a_missing_route_is_named_with_its_command(checked: Lab) -> None:
 
 
 def test_a_router_that_does_not_forward_is_named(checked: Lab) -> None:
-    sysctl = ["sysctl", "-q", "-w"]
-    forward_off, forward_on = [*sysctl, "net.ipv4.ip_forward=0"], [*sysctl, "net.ipv4.ip_forward=1"]
-    with _changed(checked, checked.router, forward_off, forward_on):
+    checked.stop_firewall()  # as when its ruleset fails to load: forwarding off
+    try:
         code, output = _check(checked)
+    finally:
+        assert checked.load_firewall(checked.ruleset)
     control_plane = next(g for g in lab_guests(checked.config) if g.name == checked.control_plane)
     assert (code, _broken_at(output)) == (1, f"Talos API on {control_plane.name} {control_plane.address}:50000"), output
     assert "the router answers but does not forward to the lab" in output

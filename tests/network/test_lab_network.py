@@ -14,12 +14,9 @@ import pytest
 from config.guests import lab_guests
 from tests.network.build import MANAGEMENT_PORTS, SITE_PORTS, UNLISTED_PORT
 from tests.network.dhcp import Lease
-from tests.network.lab import Fetch, Lab
+from tests.network.lab import FAST, REFUSED, Fetch, Lab
 
 pytestmark = pytest.mark.network
-
-REFUSED = 7  # curl: failed to connect (connection refused)
-FAST = 1.5  # seconds: a refusal is an immediate answer, not a timeout
 
 
 def _site(lab: Lab) -> tuple[str, str]:

@@ -2,7 +2,8 @@
 
 Schema validation is real: `check-jsonschema` (a dev dependency) vendors schemastore's
 github-workflow schema and validates both files offline. The structure checks below add what
-a schema cannot know: triggers, pinned majors, the commands run, the secrets and their docs.
+a schema cannot know: triggers, the commands run, the secrets and their docs
+(pinning, credentials, permissions and zizmor: test_workflow_security.py).
 """
 
 from __future__ import annotations
@@ -14,54 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.network.tools import require_tools
+from tests.repo.workflows import CI, PREVIEW, load, steps, triggers, uses
 from tests.support import REPO
 
-WORKFLOWS = REPO / ".github" / "workflows"
-CI = WORKFLOWS / "ci.yml"
-PREVIEW = WORKFLOWS / "preview.yml"
 README = REPO / "README.md"
 
 # The repository secrets the workflows use. README.md documents each under "GitHub workflows".
 DOCUMENTED_SECRETS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PROXMOX_VE_API_TOKEN", "GITHUB_TOKEN")
 
-# Every action, at the current major it is pinned to (checked 2026-11: each declares node24).
-ACTION_MAJORS = {
-    "actions/checkout": 7,
-    "actions/setup-python": 7,
-    "actions/upload-artifact": 7,
-    "pulumi/actions": 7,
-}
-
 _SECRET = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
-_PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)@v(?P<major>\d+)$")
-
-
-def _load(path: Path) -> dict[str, Any]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert isinstance(document, dict), f"{path.name} is not a mapping"
-    return document
-
-
-def _triggers(workflow: dict[Any, Any]) -> dict[str, Any]:
-    # PyYAML follows YAML 1.1, where a bare `on` is the boolean true.
-    triggers = workflow["on"] if "on" in workflow else workflow[True]
-    assert isinstance(triggers, dict)
-    return triggers
-
-
-def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
-    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
-
-
-def _uses(workflow: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    return [step for step in _steps(workflow) if str(step.get("uses", "")).split("@")[0] == action]
 
 
 def _runs(workflow: dict[str, Any]) -> list[str]:
-    return [str(step["run"]) for step in _steps(workflow) if "run" in step]
+    return [str(step["run"]) for step in steps(workflow) if "run" in step]
 
 
 def _run_containing(workflow: dict[str, Any], text: str) -> str:
@@ -72,12 +40,12 @@ def _run_containing(workflow: dict[str, Any], text: str) -> str:
 
 @pytest.fixture(scope="module")
 def ci() -> dict[str, Any]:
-    return _load(CI)
+    return load(CI)
 
 
 @pytest.fixture(scope="module")
 def preview() -> dict[str, Any]:
-    return _load(PREVIEW)
+    return load(PREVIEW)
 
 
 # --- schema ----------------------------------------------------------------------
@@ -115,22 +83,10 @@ def test_the_schema_check_catches_a_broken_workflow(tmp_path: Path) -> None:
 # --- both workflows --------------------------------------------------------------
 
 
-def _all_uses() -> list[tuple[str, str]]:
-    return [(path.name, str(step["uses"])) for path in (CI, PREVIEW) for step in _steps(_load(path)) if "uses" in step]
-
-
-@pytest.mark.parametrize(("workflow", "uses"), _all_uses())
-def test_every_action_is_pinned_to_its_current_major(workflow: str, uses: str) -> None:
-    pinned = _PINNED.match(uses)
-    assert pinned, f"{workflow}: {uses} is not pinned to a major (owner/name@vN)"
-    assert pinned["action"] in ACTION_MAJORS, f"{workflow}: {uses} is new here: add it to ACTION_MAJORS"
-    assert int(pinned["major"]) == ACTION_MAJORS[pinned["action"]], f"{workflow}: {uses}"
-
-
 @pytest.mark.parametrize("path", [CI, PREVIEW], ids=lambda path: path.name)
 def test_run_scripts_pass_shellcheck(path: Path, tmp_path: Path) -> None:
     tools = require_tools("shellcheck")
-    for index, run in enumerate(_runs(_load(path))):
+    for index, run in enumerate(_runs(load(path))):
         assert "${{" not in run, f"{path.name}: pass expressions to scripts through env, not inline"
         script = tmp_path / f"step-{index}.sh"
         script.write_text(run, encoding="utf-8")
@@ -144,10 +100,10 @@ def test_run_scripts_pass_shellcheck(path: Path, tmp_path: Path) -> None:
 
 
 def test_ci_runs_on_every_pull_request_and_on_main(ci: dict[str, Any]) -> None:
-    triggers = _triggers(ci)
-    assert "pull_request" in triggers
-    assert (triggers["pull_request"] or {}).get("branches") is None, "every pull request, whatever its base"
-    assert triggers["push"]["branches"] == ["main"]
+    on = triggers(ci)
+    assert "pull_request" in on
+    assert (on["pull_request"] or {}).get("branches") is None, "every pull request, whatever its base"
+    assert on["push"]["branches"] == ["main"]
 
 
 def test_ci_uses_no_secrets() -> None:
@@ -156,7 +112,7 @@ def test_ci_uses_no_secrets() -> None:
 
 
 def test_ci_sets_python_311(ci: dict[str, Any]) -> None:
-    (setup,) = _uses(ci, "actions/setup-python")
+    (setup,) = uses(ci, "actions/setup-python")
     assert str(setup["with"]["python-version"]) == "3.11"
 
 
@@ -173,7 +129,7 @@ def test_ci_gets_the_schemas_and_requires_them(ci: dict[str, Any]) -> None:
     env = ci["jobs"]["test"]["env"]
     assert str(env["CI"]) == "true"
     assert env["HOMELAB_SCHEMAS_DIR"] == "${{ github.workspace }}/shared/schemas"
-    checkouts = _uses(ci, "actions/checkout")
+    checkouts = uses(ci, "actions/checkout")
     paths = {step.get("with", {}).get("path") for step in checkouts}
     assert paths == {"homelab", "shared"}, "the checkout and shared/schemas beside it, as in .ci/run"
     (schemas,) = [step for step in checkouts if step["with"]["path"] == "shared"]
@@ -195,7 +151,7 @@ def test_ci_plans_the_example_stack_into_the_step_summary(ci: dict[str, Any]) ->
 
 
 def test_ci_uploads_the_plan(ci: dict[str, Any]) -> None:
-    (upload,) = _uses(ci, "actions/upload-artifact")
+    (upload,) = uses(ci, "actions/upload-artifact")
     assert upload["with"]["name"] == "homelab-plan"
     assert str(upload["with"]["path"]).rstrip("/").endswith("plan-out")
     assert upload["with"]["if-no-files-found"] == "error"
@@ -205,31 +161,26 @@ def test_ci_uploads_the_plan(ci: dict[str, Any]) -> None:
 
 
 def _pulumi_step(preview: dict[str, Any]) -> dict[str, Any]:
-    (step,) = _uses(preview, "pulumi/actions")
+    (step,) = uses(preview, "pulumi/actions")
     return step
 
 
 def test_preview_runs_on_pull_requests_only(preview: dict[str, Any]) -> None:
-    assert set(_triggers(preview)) == {"pull_request"}
-
-
-def test_preview_runs_in_the_lab_and_never_for_forks(preview: dict[str, Any]) -> None:
-    (job,) = preview["jobs"].values()
-    assert job["runs-on"] == ["self-hosted", "homelab"]
-    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+    assert set(triggers(preview)) == {"pull_request"}
 
 
 def test_preview_may_comment(preview: dict[str, Any]) -> None:
-    assert preview["permissions"]["pull-requests"] == "write"
+    (job,) = preview["jobs"].values()
+    assert job["permissions"]["pull-requests"] == "write"
 
 
 def test_preview_installs_the_program(preview: dict[str, Any]) -> None:
-    (setup,) = _uses(preview, "actions/setup-python")
+    (setup,) = uses(preview, "actions/setup-python")
     assert str(setup["with"]["python-version"]) == "3.11"
     install = _run_containing(preview, "uv sync --locked")
     assert "pip install --quiet uv" in install, "Pulumi.yaml names the uv toolchain: uv must be on PATH"
-    steps = _steps(preview)
-    assert steps.index(setup) < steps.index(_pulumi_step(preview))
+    ordered = steps(preview)
+    assert ordered.index(setup) < ordered.index(_pulumi_step(preview))
 
 
 def test_preview_runs_pulumi_preview_and_comments(preview: dict[str, Any]) -> None:

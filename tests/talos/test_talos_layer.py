@@ -34,7 +34,8 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
     config, plan = stack_config(stack), stack_plan(stack)
     (secrets,) = plan.by_type(SECRETS)
     (schematic,) = plan.by_type(SCHEMATIC)
-    router = {named(plan, "router-container").urn, named(plan, "router-configure").urn}
+    # The router is ready with its files pushed and its lab NIC's Proxmox firewall set.
+    router = {named(plan, f"router-{name}").urn for name in ("container", "configure", "firewall-options")}
     applies = {a.inputs["node"]: a for a in plan.by_type(APPLY)}
     assert sorted(applies) == sorted(str(n.address) for n in talos_nodes(config))
     for node in talos_nodes(config):

@@ -53,12 +53,26 @@ no-hosts
 server=9.9.9.9
 domain-needed
 bogus-priv
+stop-dns-rebind
+
+# The lab's names: the router, every guest (leased or not) and the site at the ingress address.
 host-record=router,10.77.0.1
+host-record=cp-1,10.77.0.11
+host-record=cp-2,10.77.0.12
+host-record=cp-3,10.77.0.13
+host-record=w-1,10.77.0.21
+host-record=w-2,10.77.0.22
+host-record=w-3,10.77.0.23
+host-record=w-4,10.77.0.24
+host-record=w-5,10.77.0.25
+host-record=ops,10.77.0.30
+host-record=site.lab.test,10.88.8.5
 
 # DHCP: only the reserved addresses below, unless a dynamic range is configured.
 dhcp-authoritative
 dhcp-leasefile=/var/lib/misc/dnsmasq.leases
 dhcp-range=10.77.0.0,static,255.255.255.0,12h
+dhcp-lease-max=18
 dhcp-option=option:router,10.77.0.1
 dhcp-option=option:dns-server,10.77.0.1
 
@@ -80,25 +94,61 @@ cat >"$staging/nftables.nft" <<'HOMELAB_EOF'
 flush ruleset
 
 table inet filter {
+	set admins {
+		type ipv4_addr; flags interval;
+		elements = { 172.16.5.0/25 }
+	}
+
+	# The home LAN: the WAN subnet and the admins' networks. Lab guests reach none of it.
+	set home {
+		type ipv4_addr; flags interval;
+		elements = { 172.16.5.0/24 }
+	}
+
+	# Anti-spoofing, before connection tracking: each side may only use its own sources.
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		# A DHCP client has no address yet.
+		iifname "eth1" ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept
+		# The pool's addresses answer from the lab side (MetalLB replies to the WAN).
+		iifname "eth1" ip saddr != { 10.77.0.0/24, 10.88.8.0/28 } drop
+		iifname "eth0" ip saddr { 10.77.0.0/24, 10.88.8.0/28 } drop
+		# Strict reverse path, as rp_filter=1 but independent of the sysctls.
+		meta nfproto ipv4 fib saddr . iif oif missing drop
+		# IPv6 is off on the lab side: nothing from there, router advertisements from nowhere.
+		iifname "eth1" meta nfproto ipv6 drop
+		icmpv6 type nd-router-advert drop
+	}
+
 	chain input {
 		type filter hook input priority filter; policy drop;
 		iif "lo" accept
+		# Before the established rule: a source dropped from the admins loses its open sessions
+		# with this ruleset, not at their end.
+		iifname "eth0" ct direction original tcp dport 22 ip saddr != @admins reject with tcp reset
 		ct state established,related accept
 		ct state invalid drop
-		meta l4proto { icmp, ipv6-icmp } accept
+		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept
 		iifname "eth1" udp dport 67 accept
 		iifname "eth1" meta l4proto { tcp, udp } th dport 53 accept
-		ip saddr { 172.16.5.0/25 } tcp dport 22 accept
+		iifname "eth0" ip saddr @admins tcp dport 22 accept
+		# Anything else from the WAN is refused, not dropped, so clients fail fast.
+		iifname "eth0" meta l4proto tcp reject with tcp reset
+		iifname "eth0" reject with icmpx type port-unreachable
 	}
 
 	chain forward {
 		type filter hook forward priority filter; policy drop;
+		iifname "eth0" ct direction original tcp dport { 22, 6443, 50000 } ip saddr != @admins reject with tcp reset
 		ct state established,related accept
 		ct state invalid drop
-		iifname "eth1" accept
-		ip daddr 10.88.8.0/28 tcp dport { 80, 443 } accept
-		ip saddr { 172.16.5.0/25 } ip daddr 10.77.0.0/24 tcp dport { 22, 6443, 50000 } accept
-		# Anything else from the WAN is refused, not dropped, so clients fail fast.
+		iifname "eth0" oifname "eth1" ip saddr @admins ip daddr 10.77.0.0/24 tcp dport { 22, 6443, 50000 } accept
+		iifname "eth0" oifname "eth1" ip saddr @admins ip daddr 10.77.0.0/24 icmp type echo-request accept
+		iifname "eth0" oifname "eth1" ip daddr 10.88.8.5 tcp dport { 80, 443 } accept
+		# Hairpin: in and out of the lab side; masqueraded below.
+		iifname "eth1" oifname "eth1" ip saddr 10.77.0.0/24 ip daddr 10.88.8.0/28 tcp dport { 80, 443 } accept
+		iifname "eth1" oifname "eth0" ip saddr 10.77.0.0/24 ip daddr != @home accept
+		# Anything else from the WAN is refused; from the lab it is dropped (the policy).
 		iifname "eth0" meta l4proto tcp reject with tcp reset
 		iifname "eth0" reject with icmpx type port-unreachable
 	}
@@ -108,11 +158,19 @@ table ip nat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		oifname "eth0" ip saddr 10.77.0.0/24 masquerade
+		# Lab to pool (hairpin): the pool is on the same bridge, so the ingress would answer the
+		# guest directly and the router would see half a connection and drop the rest as invalid
+		# (unless the guest obeys ICMP redirects). From the router's LAN address the replies come
+		# back through the router, whatever the guest does with redirects, and stay filtered.
+		oifname "eth1" ip saddr 10.77.0.0/24 ip daddr 10.88.8.0/28 masquerade
 	}
 }
 HOMELAB_EOF
 cat >"$staging/network.json" <<'HOMELAB_EOF'
 {
+  "forwarding": {
+    "net.ipv4.ip_forward": "1"
+  },
   "lan": {
     "address": "10.77.0.1/24",
     "interface": "eth1"
@@ -124,7 +182,31 @@ cat >"$staging/network.json" <<'HOMELAB_EOF'
     }
   ],
   "sysctl": {
-    "net.ipv4.ip_forward": "1"
+    "net.ipv4.conf.all.accept_redirects": "0",
+    "net.ipv4.conf.all.accept_source_route": "0",
+    "net.ipv4.conf.all.rp_filter": "1",
+    "net.ipv4.conf.all.send_redirects": "0",
+    "net.ipv4.conf.default.accept_redirects": "0",
+    "net.ipv4.conf.default.accept_source_route": "0",
+    "net.ipv4.conf.default.rp_filter": "1",
+    "net.ipv4.conf.default.send_redirects": "0",
+    "net.ipv4.conf.eth0.accept_redirects": "0",
+    "net.ipv4.conf.eth0.accept_source_route": "0",
+    "net.ipv4.conf.eth0.rp_filter": "1",
+    "net.ipv4.conf.eth0.send_redirects": "0",
+    "net.ipv4.conf.eth1.accept_redirects": "0",
+    "net.ipv4.conf.eth1.accept_source_route": "0",
+    "net.ipv4.conf.eth1.rp_filter": "1",
+    "net.ipv4.conf.eth1.send_redirects": "0",
+    "net.ipv6.conf.all.accept_ra": "0",
+    "net.ipv6.conf.all.autoconf": "0",
+    "net.ipv6.conf.default.accept_ra": "0",
+    "net.ipv6.conf.default.autoconf": "0",
+    "net.ipv6.conf.eth0.accept_ra": "0",
+    "net.ipv6.conf.eth0.autoconf": "0",
+    "net.ipv6.conf.eth1.accept_ra": "0",
+    "net.ipv6.conf.eth1.autoconf": "0",
+    "net.ipv6.conf.eth1.disable_ipv6": "1"
   },
   "wan": {
     "address": "172.16.5.20/24",
@@ -135,24 +217,59 @@ cat >"$staging/network.json" <<'HOMELAB_EOF'
 HOMELAB_EOF
 cat >"$staging/sysctl.conf" <<'HOMELAB_EOF'
 # rendered by homelab; do not edit
-net.ipv4.ip_forward = 1
+net.ipv4.conf.all.accept_redirects = 0
+net.ipv4.conf.all.accept_source_route = 0
+net.ipv4.conf.all.rp_filter = 1
+net.ipv4.conf.all.send_redirects = 0
+net.ipv4.conf.default.accept_redirects = 0
+net.ipv4.conf.default.accept_source_route = 0
+net.ipv4.conf.default.rp_filter = 1
+net.ipv4.conf.default.send_redirects = 0
+net.ipv4.conf.eth0.accept_redirects = 0
+net.ipv4.conf.eth0.accept_source_route = 0
+net.ipv4.conf.eth0.rp_filter = 1
+net.ipv4.conf.eth0.send_redirects = 0
+net.ipv4.conf.eth1.accept_redirects = 0
+net.ipv4.conf.eth1.accept_source_route = 0
+net.ipv4.conf.eth1.rp_filter = 1
+net.ipv4.conf.eth1.send_redirects = 0
+net.ipv6.conf.all.accept_ra = 0
+net.ipv6.conf.all.autoconf = 0
+net.ipv6.conf.default.accept_ra = 0
+net.ipv6.conf.default.autoconf = 0
+net.ipv6.conf.eth0.accept_ra = 0
+net.ipv6.conf.eth0.autoconf = 0
+net.ipv6.conf.eth1.accept_ra = 0
+net.ipv6.conf.eth1.autoconf = 0
+net.ipv6.conf.eth1.disable_ipv6 = 1
 HOMELAB_EOF
 cat >"$staging/unit.service" <<'HOMELAB_EOF'
 # rendered by homelab; do not edit
 [Unit]
-Description=homelab router: forwarding and routes to the load-balancer pool
+Description=homelab router: kernel protections and routes to the load-balancer pool
 Wants=network-online.target
-After=network-online.target
+After=network-online.target nftables.service
 
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-ExecStart=/sbin/sysctl -q -p /etc/sysctl.d/99-homelab.conf
+ExecStart=/sbin/sysctl -q -e -p /etc/sysctl.d/99-homelab.conf
 ExecStart=/sbin/ip route replace 10.88.8.0/28 dev eth1
 ExecStop=-/sbin/ip route del 10.88.8.0/28 dev eth1
 
 [Install]
 WantedBy=multi-user.target
+HOMELAB_EOF
+cat >"$staging/nftables-drop-in.conf" <<'HOMELAB_EOF'
+# rendered by homelab; do not edit
+# The router forwards only while its ruleset is loaded.
+[Service]
+ExecStartPre=-/sbin/sysctl -q -e -p /etc/sysctl.d/99-homelab.conf
+ExecStartPre=/sbin/sysctl -q -w net.ipv4.ip_forward=0
+ExecStartPost=/sbin/sysctl -q -w net.ipv4.ip_forward=1
+ExecStop=
+ExecStop=/sbin/sysctl -q -w net.ipv4.ip_forward=0
+ExecStop=/usr/sbin/nft flush ruleset
 HOMELAB_EOF
 
 dnsmasq --test --conf-file="$staging/dnsmasq.conf"
@@ -166,15 +283,22 @@ if ! cmp -s "$staging/unit.service" "$unit"; then
   put "$staging/unit.service" "$unit" 0644
   systemctl daemon-reload
 fi
+if ! cmp -s "$staging/nftables-drop-in.conf" /etc/systemd/system/nftables.service.d/homelab.conf; then
+  put "$staging/nftables-drop-in.conf" /etc/systemd/system/nftables.service.d/homelab.conf 0644
+  systemctl daemon-reload
+fi
 put "$staging/dnsmasq.conf" /etc/dnsmasq.d/homelab.conf 0644
 put "$staging/nftables.nft" /etc/nftables.conf 0755
 put "$staging/network.json" /etc/homelab/network.json 0644
 put "$staging/sysctl.conf" /etc/sysctl.d/99-homelab.conf 0644
 
-# Activate: firewall first, then forwarding and routes, then DHCP and DNS.
+# Activate: protections, then the firewall (a reload swaps the ruleset in one transaction and
+# ends the sessions of sources no longer admitted), then forwarding: under `set -e` it is only
+# reached once the ruleset is loaded. Then routes, DHCP and DNS.
+sysctl -q -e -p /etc/sysctl.d/99-homelab.conf
 systemctl enable --quiet nftables.service homelab-network.service dnsmasq.service
 systemctl reload-or-restart nftables.service
-sysctl -q -p /etc/sysctl.d/99-homelab.conf
+sysctl -q -w net.ipv4.ip_forward=1
 ip route replace 10.88.8.0/28 dev eth1
 systemctl start homelab-network.service
 systemctl restart dnsmasq.service
