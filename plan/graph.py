@@ -60,11 +60,14 @@ def dependency_order(registrations: list[Registration]) -> list[Registration]:
     """Top-level resources, each after everything it waits for; ties in registration order."""
     urns = {r.urn for r in registrations}
     tops = [r for r in registrations if r.parent not in urns]
-    edges = component_edges(registrations)
-    waiting = {top.urn: {s for s, t in edges if t == top.urn} for top in tops}
+    waiting: dict[str, set[str]] = {top.urn: set() for top in tops}
+    for source, target in component_edges(registrations):
+        waiting[target].add(source)
+    placed: set[str] = set()
     result: list[Registration] = []
     while len(result) < len(tops):
-        ready = next(top for top in tops if top not in result and not waiting[top.urn] - {r.urn for r in result})
+        ready = next(top for top in tops if top.urn not in placed and waiting[top.urn] <= placed)
+        placed.add(ready.urn)
         result.append(ready)
     return result
 
