@@ -4,7 +4,8 @@
 
 (or `./dev bench`). Runs, as child processes on this machine, interleaved, `--runs` times each:
 
-- the floor: a bare `python -c "import ..."` of the SDK packages the program imports;
+- the floor: a bare `python -c "from ... import ..."` of what the program's resources and
+  invokes come from (`benchmarks/floor.py`);
 - `python -m plan.cli plan --stack dev --out DIR`: the example stack, exactly what a user runs;
 - the same for a generated stack (default 3 control planes with a VIP and 60 workers).
 
@@ -13,7 +14,7 @@ as it is on a user's machine. Reports the median wall time and peak memory (max 
 the child) of each, the longest dependency chain of both plans (from their
 `resources.json`, with `plan.graph.longest_chain`) and three targets. Exit 1 when a
 target fails. A benchmark, not a test: the graph property is also checked by
-`tests/test_critical_path.py`, timings are not.
+`tests/plan/test_critical_path.py`, timings are not.
 """
 
 from __future__ import annotations
@@ -31,21 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.floor import floor_code
 from benchmarks.stacks import REPO, scaled_stack, write_stack
 from plan.graph import longest_chain
 from plan.monitor import Registration
-
-# The packages the program imports (pyproject.toml's dependencies).
-SDK_MODULES = (
-    "pulumi",
-    "pulumi_proxmoxve",
-    "pulumiverse_talos",
-    "pulumi_kubernetes",
-    "pulumi_command",
-    "pulumi_tls",
-    "pydantic",
-    "yaml",
-)
 
 EXAMPLE_OVER_FLOOR = 1.5
 SCALED_OVER_EXAMPLE = 2.0
@@ -132,7 +122,7 @@ def measure(runs: int, workers: int, control_planes: int, work: Path) -> dict[st
     stack_file = write_stack(scaled_stack(workers, control_planes), work, f"bench-{control_planes}-{workers}")
     nodes = control_planes + workers
     cases = [
-        Case("floor", "import floor (SDK packages)", [python, "-c", f"import {', '.join(SDK_MODULES)}"]),
+        Case("floor", "import floor (SDK modules)", [python, "-c", floor_code()]),
         Case(
             "example",
             "plan: example stack (dev)",

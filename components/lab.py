@@ -26,6 +26,7 @@ from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
 from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
+from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
 from config.guests import (
     client_guest,
     cluster_endpoint_address,
@@ -45,6 +46,7 @@ class Lab:
     nodes: list[TalosNode]
     client: TalosClient
     cluster: TalosCluster
+    upgrade: ClusterUpgrade
     management_key: ManagementKey
     site: ExampleSite
 
@@ -108,7 +110,7 @@ def build(config: LabConfig) -> Lab:
         "cluster",
         TalosClusterArgs(
             cluster_name=config.cluster.name,
-            talos_version=config.cluster.talos_version,
+            config_contract=config.cluster.machine_config_contract,
             kubernetes_version=config.cluster.kubernetes_version,
             endpoint=cluster_endpoint(config),
             endpoint_address=str(cluster_endpoint_address(config)),
@@ -140,6 +142,21 @@ def build(config: LabConfig) -> Lab:
         ),
     )
 
+    upgrade = ClusterUpgrade(
+        "cluster-upgrade",
+        ClusterUpgradeArgs(
+            client_address=client.address,
+            private_key=key.private_key,
+            talos_version=config.cluster.talos_version,
+            kubernetes_version=config.cluster.kubernetes_version,
+            schematic_id=image.schematic_id,
+            installer_image=image.installer_image,
+            control_planes=[str(g.address) for g in config.cluster.control_planes],
+            workers=[str(g.address) for g in config.cluster.workers],
+            after=[*cluster.ready, *client.ready],
+        ),
+    )
+
     # Everything in Kubernetes goes through this provider, so it waits for the cluster's health
     # gate and `pulumi destroy` removes it before the VMs.
     provider = k8s.Provider("kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True)
@@ -155,7 +172,16 @@ def build(config: LabConfig) -> Lab:
         in_cluster,
     )
     site = ExampleSite("example-site", ExampleSiteArgs(site=config.site, ingress_controller=traefik), in_cluster)
-    return Lab(config=config, router=router, nodes=nodes, client=client, cluster=cluster, management_key=key, site=site)
+    return Lab(
+        config=config,
+        router=router,
+        nodes=nodes,
+        client=client,
+        cluster=cluster,
+        upgrade=upgrade,
+        management_key=key,
+        site=site,
+    )
 
 
 def _router_args(

@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 
 from config.types import (
     BridgeName,
+    ConfigContract,
     DnsLabel,
     DnsName,
     Ipv4Address,
@@ -155,6 +156,12 @@ class ClusterConfig(_Model):
     )
     kubernetes_version: KubernetesVersion = Field(
         default="1.36.3", description="Kubernetes release the cluster runs, and of kubectl on the client."
+    )
+    machine_config_contract: ConfigContract = Field(
+        default="v1.13",
+        description="Talos minor whose machine config format the configs and secrets are generated for: the one the "
+        "cluster was created with. A `talosVersion` bump leaves it alone; raise it only on purpose, after every node "
+        "runs that minor (see Upgrading).",
     )
     vip: Ipv4Address | None = Field(
         default=None,

@@ -66,6 +66,10 @@ _NAMED_TYPES: dict[Any, _Noun] = {
         f"Talos version ({_minors(SUPPORTED_TALOS_MINORS, 'v')})",
         f"Talos versions ({_minors(SUPPORTED_TALOS_MINORS, 'v')})",
     ),
+    config_types.ConfigContract: _Noun(
+        f"Talos minor ({', '.join(f'v{major}.{minor}' for major, minor in SUPPORTED_TALOS_MINORS)})",
+        f"Talos minors ({', '.join(f'v{major}.{minor}' for major, minor in SUPPORTED_TALOS_MINORS)})",
+    ),
     config_types.KubernetesVersion: _Noun(
         f"Kubernetes version ({_minors(SUPPORTED_KUBERNETES_MINORS, '')})",
         f"Kubernetes versions ({_minors(SUPPORTED_KUBERNETES_MINORS, '')})",

@@ -102,6 +102,12 @@ def _talos_version(value: str) -> str:
     return check_talos_version(value)
 
 
+def _config_contract(value: str) -> str:
+    from config.versions import check_config_contract
+
+    return check_config_contract(value)
+
+
 def _kubernetes_version(value: str) -> str:
     from config.versions import check_kubernetes_version
 
@@ -117,5 +123,6 @@ DnsName = Annotated[str, BeforeValidator(_dns_name)]
 BridgeName = Annotated[str, BeforeValidator(_bridge_name)]
 SshPublicKey = Annotated[str, BeforeValidator(_ssh_public_key)]
 TalosVersion = Annotated[str, AfterValidator(_talos_version)]
+ConfigContract = Annotated[str, AfterValidator(_config_contract)]
 KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
 VmId = Annotated[int, Field(strict=True, ge=100, le=999_999_999)]

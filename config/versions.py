@@ -14,6 +14,7 @@ SUPPORTED_TALOS_MINORS = ((1, 13),)
 SUPPORTED_KUBERNETES_MINORS = tuple((1, minor) for minor in range(31, 37))
 
 _TALOS = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+_CONTRACT = re.compile(r"^v(\d+)\.(\d+)$")
 _KUBERNETES = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
 
 
@@ -27,6 +28,17 @@ def check_talos_version(text: str) -> str:
         raise ValueError(f"{text!r} is not a Talos version (expected vMAJOR.MINOR.PATCH, e.g. v1.13.9)")
     if (int(match[1]), int(match[2])) not in SUPPORTED_TALOS_MINORS:
         raise ValueError(f"{text} is not supported (supported: {_minors(SUPPORTED_TALOS_MINORS, 'v')})")
+    return text
+
+
+def check_config_contract(text: str) -> str:
+    """A machine config contract: the Talos minor whose config format the configs are generated for."""
+    match = _CONTRACT.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a Talos config contract (expected vMAJOR.MINOR, e.g. v1.13)")
+    if (int(match[1]), int(match[2])) not in SUPPORTED_TALOS_MINORS:
+        supported = ", ".join(f"v{major}.{minor}" for major, minor in SUPPORTED_TALOS_MINORS)
+        raise ValueError(f"{text} is not supported (supported: {supported})")
     return text
 
 

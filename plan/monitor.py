@@ -13,8 +13,8 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2
 # The SDK has no public way to run its event loop from a monitor call; MockMonitor itself uses these.
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await  # pyright: ignore[reportPrivateUsage]
 
-SECRET = "[secret]"
-UNKNOWN = "[unknown]"
+from plan.options import RecordedOptions, recorded_options
+from plan.redaction import has_unknowns, key_paths, redact
 
 
 @dataclass
@@ -28,11 +28,7 @@ class Registration:
     dependencies: list[str]
     inputs: dict[str, Any]
     secret_inputs: list[str]
-    ignore_changes: list[str] = field(default_factory=list)
-    """Not part of resources.json; lets tests check which changes the engine would ignore."""
-    delete_before_replace: bool = False
-    replace_with: list[str] = field(default_factory=list)
-    """URNs whose replacement replaces this resource too; like the two fields above, for tests."""
+    options: RecordedOptions = field(default_factory=RecordedOptions)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +41,7 @@ class Registration:
             "dependencies": self.dependencies,
             "inputs": self.inputs,
             "secretInputs": self.secret_inputs,
+            "options": self.options.as_json(),
         }
 
 
@@ -96,11 +93,9 @@ class RecordingMonitor(MockMonitor):
             dependencies=sorted(dependencies - {request.parent}),
             inputs=inputs,
             secret_inputs=secret_paths,
-            ignore_changes=sorted(request.ignoreChanges),
-            delete_before_replace=bool(request.deleteBeforeReplace),
-            replace_with=sorted(request.replace_with),
+            options=recorded_options(request),
         )
-        mock_inputs = rpc.deserialize_properties(request.object) if _has_unknowns(raw) else raw
+        mock_inputs = rpc.deserialize_properties(request.object) if has_unknowns(raw) else raw
         return self._register(request, urn, mock_inputs)
 
     def _register(self, request: Any, urn: str, inputs: dict[str, Any]) -> Any:
@@ -128,7 +123,7 @@ class RecordingMonitor(MockMonitor):
         args, secret_paths = redact(raw)
         record = InvokeRecord(token=request.tok, args=args, secret_args=secret_paths, key_paths=key_paths(raw))
         self.invokes.append(record)
-        mock_args = rpc.deserialize_properties(request.args) if _has_unknowns(raw) else raw
+        mock_args = rpc.deserialize_properties(request.args) if has_unknowns(raw) else raw
         answer = self.mocks.call(MockCallArgs(token=request.tok, args=mock_args, provider=request.provider))
         result, failures = (answer, None) if isinstance(answer, dict) else answer
         ret_proto = _serialized(result)
@@ -157,48 +152,3 @@ def _serialized(values: dict[str, Any]) -> Any:
 def _provider_urn(reference: str) -> str:
     """Provider references are `<urn>::<id>`; the URN alone identifies the provider."""
     return reference.rsplit("::", 1)[0] if reference else ""
-
-
-def _has_unknowns(value: Any) -> bool:
-    """Whether a deserialised value holds an unknown (only a preview sends them)."""
-    if value is rpc.UNKNOWN or value == rpc.UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(_has_unknowns(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_has_unknowns(item) for item in value)
-    return False
-
-
-def redact(value: Any, path: str = "") -> tuple[Any, list[str]]:
-    """Replace secret values by "[secret]" (recording their paths) and unknowns by "[unknown]"."""
-    if rpc.is_rpc_secret(value):
-        return SECRET, [path]
-    if value is rpc.UNKNOWN or value == rpc.UNKNOWN:
-        return UNKNOWN, []
-    if isinstance(value, dict):
-        result: dict[str, Any] = {}
-        secrets: list[str] = []
-        for key in sorted(value):
-            result[key], found = redact(value[key], f"{path}.{key}" if path else str(key))
-            secrets += found
-        return result, secrets
-    if isinstance(value, list):
-        items = [redact(item, f"{path}[{index}]") for index, item in enumerate(value)]
-        return [item for item, _ in items], [p for _, found in items for p in found]
-    if isinstance(value, float) and value.is_integer():
-        return int(value), []  # the wire format has only doubles
-    return value, []
-
-
-def key_paths(value: Any, path: str = "") -> list[str]:
-    """Dotted key paths of nested mappings, looking through secret wrappers."""
-    if rpc.is_rpc_secret(value):
-        return key_paths(rpc.unwrap_rpc_secret(value), path)
-    if not isinstance(value, dict):
-        return []
-    paths: list[str] = []
-    for key in sorted(value):
-        child = f"{path}.{key}" if path else str(key)
-        paths += [child, *key_paths(value[key], child)]
-    return paths

@@ -17,7 +17,8 @@ from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPriva
 from config.models import LabConfig
 from plan.gc_pause import gc_paused
 from plan.mocks import LabMocks
-from plan.monitor import SECRET, InvokeRecord, RecordingMonitor, Registration, redact
+from plan.monitor import InvokeRecord, RecordingMonitor, Registration
+from plan.redaction import SECRET, redact
 
 PROJECT = "homelab"
 

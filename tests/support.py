@@ -75,6 +75,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 MACHINE_CONFIG_INVOKE = "talos:machine/getConfiguration:getConfiguration"
 HEALTH_INVOKE = "talos:cluster/getHealth:getHealth"
 TALOSCONFIG_INVOKE = "talos:client/getConfiguration:getConfiguration"
+URLS_INVOKE = "talos:imageFactory/getUrls:getUrls"
 GUEST_FIREWALL = "homelab:proxmox:GuestFirewall"
 FIREWALL_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
 FIREWALL_IPSET = "proxmoxve:firewall/ipsetLegacy:IpsetLegacy"
@@ -105,6 +106,12 @@ def invokes(plan: PlanResult, token: str) -> list[InvokeRecord]:
     return [record for record in plan.invokes if record.token == token]
 
 
+def installer_image(plan: PlanResult) -> str:
+    """The installer image the image factory returned (mocked deterministically in a plan)."""
+    (urls,) = invokes(plan, URLS_INVOKE)
+    return str(urls.result["urls"]["installer"])
+
+
 def dig(value: Any, *path: str | int) -> Any:
     for part in path:
         value = value[part]
@@ -120,7 +127,7 @@ def schemas_dir() -> Path:
 def require_schemas(*files: str) -> Path:
     """The schemas folder, holding `files`; otherwise the test skips saying what to put where (fails in CI)."""
     folder = schemas_dir()
-    missing = [name for name in files if not (folder / name).is_file()]
+    missing = [name for name in files if not (folder / name).exists()]
     if folder.is_dir() and not missing:
         return folder
     wanted = ", ".join(missing) or "the upstream schemas"

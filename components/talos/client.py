@@ -11,7 +11,7 @@ from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
 from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
-from components.proxmox.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
+from components.proxmox.remote import RUN_STDIN_SCRIPT, ssh_connection
 from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script
 from config.guests import Guest
 
@@ -36,6 +36,8 @@ class TalosClientArgs:
 
 class TalosClient(pulumi.ComponentResource):
     address: str
+    ready: list[pulumi.Resource]
+    """talosctl and kubectl installed, talosconfig and kubeconfig in place."""
 
     def __init__(self, name: str, args: TalosClientArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:talos:TalosClient", name, None, opts)
@@ -86,25 +88,28 @@ class TalosClient(pulumi.ComponentResource):
         )
         connection = ssh_connection(self.address, args.private_key)
         tools_script = client_tools_script(args.talos_version, args.kubernetes_version)
+        # New versions change stdin, which runs `create` again as an update (`triggers` would replace it).
         tools = remote.Command(
             f"{name}-tools",
             connection=connection,
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-client-tools.sh"),
             stdin=tools_script,
-            triggers=[content_hash(tools_script)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
         )
+        self.ready = [tools]
         for file_name, path, content in (
             ("talosconfig", TALOSCONFIG_PATH, args.talosconfig),
             ("kubeconfig", KUBECONFIG_PATH, args.kubeconfig),
         ):
-            remote.Command(
-                f"{name}-{file_name}",
-                connection=connection,
-                create=WRITE_SECRET_FILE.format(directory=posixpath.dirname(path), path=path),
-                # A changed config changes stdin, which re-runs `create` (no delete: the container holds it).
-                stdin=pulumi.Output.secret(content),
-                logging=remote.Logging.NONE,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[tools]),
+            self.ready.append(
+                remote.Command(
+                    f"{name}-{file_name}",
+                    connection=connection,
+                    create=WRITE_SECRET_FILE.format(directory=posixpath.dirname(path), path=path),
+                    # A changed config changes stdin, which re-runs `create` (no delete: the container holds it).
+                    stdin=pulumi.Output.secret(content),
+                    logging=remote.Logging.NONE,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[tools]),
+                )
             )
         self.register_outputs({"address": self.address})

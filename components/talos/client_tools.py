@@ -8,6 +8,7 @@ TALOSCTL_SUMS_URL = "https://github.com/siderolabs/talos/releases/download/{vers
 KUBECTL_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl"
 KUBECTL_SUM_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl.sha256"
 
+# `grep -w`: v1.13.1 must not pass for an installed v1.13.10.
 _SCRIPT = """\
 #!/usr/bin/env bash
 # Installs talosctl {talos_version} and kubectl {kubernetes_version}, verified against their published checksums.
@@ -22,14 +23,14 @@ fi
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 
-if ! talosctl version --client --short 2>/dev/null | grep -qF '{talos_version}'; then
+if ! talosctl version --client --short 2>/dev/null | grep -qwF '{talos_version}'; then
   curl -fsSL -o "$workdir/talosctl-linux-amd64" '{talosctl_url}'
   curl -fsSL -o "$workdir/sha256sum.txt" '{talosctl_sums_url}'
   (cd "$workdir" && grep ' talosctl-linux-amd64$' sha256sum.txt | sha256sum --check --strict)
   install -m 0755 "$workdir/talosctl-linux-amd64" /usr/local/bin/talosctl
 fi
 
-if ! kubectl version --client 2>/dev/null | grep -qF 'v{kubernetes_version}'; then
+if ! kubectl version --client 2>/dev/null | grep -qwF 'v{kubernetes_version}'; then
   curl -fsSL -o "$workdir/kubectl" '{kubectl_url}'
   echo "$(curl -fsSL '{kubectl_sum_url}')  $workdir/kubectl" | sha256sum --check --strict
   install -m 0755 "$workdir/kubectl" /usr/local/bin/kubectl

@@ -27,7 +27,9 @@ class ClusterNode:
 @dataclass(frozen=True)
 class TalosClusterArgs:
     cluster_name: str
-    talos_version: str
+    config_contract: str
+    """The Talos minor the configs and secrets are generated for (`cluster.machineConfigContract`), not the
+    installed version: raising it with an upgrade broke etcd encryption (siderolabs/talos#13885)."""
     kubernetes_version: str
     endpoint: str
     """The Kubernetes API URL (VIP or first control plane)."""
@@ -39,6 +41,8 @@ class TalosClusterArgs:
 
 class TalosCluster(pulumi.ComponentResource):
     endpoint: str
+    ready: list[pulumi.Resource]
+    """The bootstrap and every node's config apply."""
     kubeconfig: pulumi.Output[str]
     talosconfig: pulumi.Output[str]
 
@@ -51,7 +55,7 @@ class TalosCluster(pulumi.ComponentResource):
 
         secrets = talos.machine.Secrets(
             f"{name}-secrets",
-            talos_version=args.talos_version,
+            talos_version=args.config_contract,
             opts=pulumi.ResourceOptions(
                 parent=self, additional_secret_outputs=["machineSecrets", "clientConfiguration"]
             ),
@@ -68,7 +72,7 @@ class TalosCluster(pulumi.ComponentResource):
                 cluster_endpoint=self.endpoint,
                 machine_type=guest.role.value,
                 machine_secrets=machine_secrets,
-                talos_version=args.talos_version,
+                talos_version=args.config_contract,
                 kubernetes_version=args.kubernetes_version,
                 config_patches=node.config_patches,
                 docs=False,
@@ -97,6 +101,7 @@ class TalosCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first_control_plane]]),
         )
 
+        self.ready = [bootstrap, *applies.values()]
         health = talos.cluster.get_health_output(
             client_configuration=client_configuration.apply(health_client_configuration_args),
             control_plane_nodes=control_planes,

@@ -11,8 +11,6 @@ goes into the multi-document kinds.
 
 from __future__ import annotations
 
-import functools
-import json
 from typing import Any
 
 import yaml
@@ -106,21 +104,20 @@ def _multi_doc(kind: str, **fields: Any) -> Document:
     return {"apiVersion": "v1alpha1", "kind": kind, **fields}
 
 
-class _PlainDumper(yaml.SafeDumper):
-    """Writes a value shared by two fields twice instead of as a YAML anchor and alias."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+# libyaml's emitter (PyYAML's wheels ship it) writes these documents byte for byte as the
+# pure-Python one does, four times faster: a 60-worker lab renders about 200 of them.
+_DUMPER = yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper
 
 
 def _render(document: Document) -> str:
-    # Every worker gets the same machine and resolver documents, and `homelab plan` renders
-    # each node's patches twice (for the program and for talos/<node>.yaml): render each
-    # distinct document once. JSON keeps the key order and the types of these documents.
-    return _render_json(json.dumps(document))
-
-
-@functools.lru_cache(maxsize=1024)
-def _render_json(document: str) -> str:
     # Insertion order, not sorted: apiVersion and kind lead, as Talos writes them.
-    return yaml.dump(json.loads(document), Dumper=_PlainDumper, sort_keys=False, default_flow_style=False)
+    return yaml.dump(_unshared(document), Dumper=_DUMPER, sort_keys=False, default_flow_style=False)
+
+
+def _unshared(value: Any) -> Any:
+    """A copy in which no list or mapping appears twice (YAML would write the second as an alias)."""
+    if isinstance(value, dict):
+        return {key: _unshared(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unshared(item) for item in value]
+    return value

@@ -12,7 +12,18 @@ from config.guests import talos_nodes
 from plan.out_dir import MANIFEST
 from tests.support import STACKS, file_tree, run_homelab, stack_config
 
-RECORD_KEYS = {"urn", "type", "name", "parent", "provider", "custom", "dependencies", "inputs", "secretInputs"}
+RECORD_KEYS = {
+    "urn",
+    "type",
+    "name",
+    "parent",
+    "provider",
+    "custom",
+    "dependencies",
+    "inputs",
+    "secretInputs",
+    "options",
+}
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -133,3 +144,15 @@ def test_unwritable_out_dir_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"cannot write the plan to {blocker}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_plan_leaves_no_file_of_an_earlier_plan_behind(tmp_path: Path) -> None:
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert run_cli("--config-file", STACKS["ha"], "--out", out).returncode == 0
+    assert (out / "talos" / "cp-3.yaml").is_file()
+    notes = out / "notes.txt"
+    notes.write_text("the user's own file, not the plan's")
+    result = run_cli("--stack", "dev", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert run_cli("--stack", "dev", "--out", fresh).returncode == 0
+    assert tree(out) == tree(fresh) | {"notes.txt": notes.read_bytes()}

@@ -196,5 +196,5 @@ def test_firewall_is_set_again_when_its_guest_is_replaced(stack: str) -> None:
     for token in (FIREWALL_OPTIONS, FIREWALL_IPSET, FIREWALL_RULES):
         for resource in plan.by_type(token):
             (guest,) = [urn for urn in resource.dependencies if urn in guests]
-            assert resource.replace_with == [guest], resource.name
-            assert resource.delete_before_replace, resource.name
+            assert resource.options.replace_with == [guest], resource.name
+            assert resource.options.delete_before_replace, resource.name

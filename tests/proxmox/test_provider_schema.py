@@ -1,4 +1,4 @@
-"""Registered inputs conform to the providers' Pulumi schemas (`schemas/providers/`)."""
+"""The guest firewall's inputs conform to the Proxmox provider's schema (the whole plan: tests/plan)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from tests.provider_schema import input_errors
 from tests.support import FIREWALL_IPSET, FIREWALL_OPTIONS, FIREWALL_RULES, STACK_NAMES, stack_plan
 
 FIREWALL_TYPES = [FIREWALL_OPTIONS, FIREWALL_IPSET, FIREWALL_RULES]
-# Custom resources of a CRD are no provider resources: they are checked against their CRDs.
-_NOT_IN_PROVIDER_SCHEMAS = ("kubernetes:metallb.io/",)
 
 
 @pytest.mark.schemas
@@ -20,18 +18,6 @@ def test_firewall_inputs_conform_to_the_provider_schema(stack: str, token: str) 
     assert registrations, f"{stack} registers no {token}"
     for registration in registrations:
         assert input_errors(token, registration.inputs) == [], registration.name
-
-
-@pytest.mark.schemas
-@pytest.mark.parametrize("stack", STACK_NAMES)
-def test_every_registered_resource_conforms_to_its_provider_schema(stack: str) -> None:
-    checked = [
-        r
-        for r in stack_plan(stack).registrations
-        if r.custom and not r.type.startswith(("pulumi:providers:", *_NOT_IN_PROVIDER_SCHEMAS))
-    ]
-    errors = [error for r in checked for error in input_errors(r.type, r.inputs)]
-    assert errors == []
 
 
 _RULE = {"type": "out", "action": "DROP", "proto": "udp", "sport": "67", "dport": "68", "iface": "net0"}

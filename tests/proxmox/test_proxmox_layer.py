@@ -18,6 +18,7 @@ from tests.support import (
     CONTAINER,
     DOWNLOAD,
     SCHEMATIC,
+    STACK_NAMES,
     VM,
     named,
     stack_config,
@@ -25,10 +26,8 @@ from tests.support import (
     upstream,
 )
 
-STACKS = ["dev", "ha", "minimal"]
 
-
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_one_lab_bridge_per_host_that_carries_a_guest(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     bridges = plan.by_type(BRIDGE)
@@ -52,7 +51,7 @@ def test_example_stack_has_the_seed_topology() -> None:
     assert sorted(d.inputs["contentType"] for d in plan.by_type(DOWNLOAD)) == ["iso", "vztmpl"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_vms_match_their_nodes(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     vms = {v.inputs["name"]: v.inputs for v in plan.by_type(VM)}
@@ -91,7 +90,7 @@ def test_round_robin_placement_over_two_hosts() -> None:
     assert sorted(d.inputs["nodeName"] for d in isos if d.inputs["contentType"] == "iso") == ["pve-a", "pve-b"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_guests_are_created_in_parallel(stack: str) -> None:
     plan = stack_plan(stack)
     guests = {r.urn for r in plan.by_type(VM)} | {named(plan, f"{client_guest(plan.config).name}-container").urn}
@@ -100,7 +99,7 @@ def test_guests_are_created_in_parallel(stack: str) -> None:
         assert not (upstream(plan, registration) & guests), f"{registration.name} waits for another guest"
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_router_reservations_equal_the_guests_nics(stack: str) -> None:
     plan = stack_plan(stack)
     dnsmasq = plan_files(plan)["router/dnsmasq.conf"]
@@ -112,7 +111,7 @@ def test_router_reservations_equal_the_guests_nics(stack: str) -> None:
     assert reservations == {(mac, addresses[name], name) for mac, name in nics}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_router_container_has_wan_and_lan(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     router = config.network.router
@@ -127,7 +126,7 @@ def test_router_container_has_wan_and_lan(stack: str) -> None:
     assert container["operatingSystem"]["templateFileId"].startswith(f"{config.proxmox.iso_datastore}:vztmpl/")
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_router_configuration_is_pushed_with_a_content_trigger(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     configure = named(plan, "router-configure")
@@ -150,7 +149,7 @@ def test_router_trigger_changes_only_with_the_rendered_files() -> None:
     assert render_router_files(other).setup_sh != same
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_client_container_on_the_lab_bridge_with_dhcp(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     client = client_guest(config)
@@ -171,7 +170,7 @@ def test_client_tools_are_pinned_and_verified() -> None:
     assert script.count("sha256sum --check --strict") == 2
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_both_containers_authorise_the_management_key_and_the_users_keys(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     for name in ("router-container", f"{client_guest(config).name}-container"):
@@ -185,7 +184,7 @@ def test_schematic_carries_the_guest_agent() -> None:
     assert "siderolabs/qemu-guest-agent" in schematic.inputs["schematic"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_stack_outputs_give_addresses_and_laptop_routes(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     outputs = plan.outputs
@@ -218,7 +217,7 @@ def test_client_tools_script_passes_shellcheck(tmp_path: Path) -> None:
 def test_a_new_talos_version_replaces_neither_vms_nor_isos() -> None:
     plan = stack_plan("dev")
     for vm in plan.by_type(VM):
-        assert vm.ignore_changes == ["cdrom"]
+        assert vm.options.ignore_changes == ["cdrom"]
     for download in plan.by_type(DOWNLOAD):
         if download.inputs["contentType"] == "iso":
-            assert download.ignore_changes == ["fileName", "url"]
+            assert download.options.ignore_changes == ["fileName", "url"]

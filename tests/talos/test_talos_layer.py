@@ -7,7 +7,6 @@ import yaml
 
 from components.talos.patches import node_patches
 from config.guests import Role, talos_nodes
-from plan.write import installer_image
 from tests.support import (
     APPLY,
     BOOTSTRAP,
@@ -18,18 +17,18 @@ from tests.support import (
     MACHINE_CONFIG_INVOKE,
     SCHEMATIC,
     SECRETS,
+    STACK_NAMES,
     TALOSCONFIG_INVOKE,
     VM,
+    installer_image,
     invokes,
     named,
     stack_config,
     stack_plan,
 )
 
-STACKS = ["dev", "ha", "minimal"]
 
-
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     (secrets,) = plan.by_type(SECRETS)
@@ -48,7 +47,7 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
         assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_one_bootstrap_on_the_first_control_plane_after_its_apply(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     (bootstrap,) = plan.by_type(BOOTSTRAP)
@@ -61,7 +60,7 @@ def test_one_bootstrap_on_the_first_control_plane_after_its_apply(stack: str) ->
     assert "clientConfiguration" in bootstrap.secret_inputs
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_kubeconfig_waits_for_the_health_gate(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     (kubeconfig,) = plan.by_type(KUBECONFIG)
@@ -79,7 +78,7 @@ def test_kubeconfig_waits_for_the_health_gate(stack: str) -> None:
     assert provider.secret_inputs == ["kubeconfig"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_invokes_receive_camel_case_secrets(stack: str) -> None:
     """pulumiverse-talos 0.8.1 sends snake_case if the Secrets outputs are passed as they are (DESIGN §8)."""
     plan = stack_plan(stack)
@@ -93,7 +92,7 @@ def test_invokes_receive_camel_case_secrets(stack: str) -> None:
             assert "clientConfiguration.ca_certificate" not in record.key_paths
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_machine_configs_carry_the_rendered_patches(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     by_hostname = {}
@@ -105,7 +104,7 @@ def test_machine_configs_carry_the_rendered_patches(stack: str) -> None:
         record = by_hostname[node.name]
         assert record.args["machineType"] == node.role.value
         assert record.args["configPatches"] == node_patches(config, node, installer_image(plan))
-        assert record.args["talosVersion"] == config.cluster.talos_version
+        assert record.args["talosVersion"] == config.cluster.machine_config_contract
         assert record.args["kubernetesVersion"] == config.cluster.kubernetes_version
 
 
@@ -135,7 +134,7 @@ def test_single_control_plane_endpoint_is_the_control_plane() -> None:
     assert talosconfig.args["nodes"] == [str(n.address) for n in talos_nodes(config)]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_client_receives_configs_over_stdin_as_secrets(stack: str) -> None:
     plan = stack_plan(stack)
     client = plan.config.client.name
@@ -151,7 +150,7 @@ def test_client_receives_configs_over_stdin_as_secrets(stack: str) -> None:
     assert kubeconfig.urn in named(plan, f"{client}-kubeconfig").dependencies
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", STACK_NAMES)
 def test_talos_secrets_never_appear_in_clear(stack: str) -> None:
     plan = stack_plan(stack)
     text = "".join(repr(r.as_json()) for r in plan.registrations) + repr(plan.outputs)
