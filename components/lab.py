@@ -15,7 +15,7 @@ from components import outputs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
-from components.proxmox.containers import ContainerSpec, ContainerTemplates
+from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
 from components.proxmox.guest_firewall import talos_shared_addresses
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
@@ -28,6 +28,7 @@ from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
 from config.guests import (
+    Role,
     client_guest,
     cluster_endpoint_address,
     hosts_in_use,
@@ -69,6 +70,7 @@ def build(config: LabConfig) -> Lab:
     public_keys = key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
     templates = ContainerTemplates(
         "container-template",
+        TemplateSpec(url=proxmox.container_template.url, sha512=proxmox.container_template.sha512),
         sorted({router_host(config), client_spec.proxmox_node}, key=proxmox.nodes.index),
         proxmox.iso_datastore,
     )
@@ -139,6 +141,9 @@ def build(config: LabConfig) -> Lab:
             router_ready=router,
             talosconfig=cluster.talosconfig,
             kubeconfig=cluster.kubeconfig,
+            cluster_ready=cluster.ready,
+            control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
+            workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
         ),
     )
 
@@ -157,13 +162,23 @@ def build(config: LabConfig) -> Lab:
         ),
     )
 
-    # Everything in Kubernetes goes through this provider, so it waits for the cluster's health
-    # gate and `pulumi destroy` removes it before the VMs.
-    provider = k8s.Provider("kubernetes", kubeconfig=cluster.kubeconfig, enable_server_side_apply=True)
+    # Everything in Kubernetes goes through this provider, so it waits for the cluster's first health
+    # check and `pulumi destroy` removes it before the VMs. An ordering only: the check's own outputs
+    # would make the provider's config unknown, and so replace it, whenever the check changed.
+    provider = k8s.Provider(
+        "kubernetes",
+        kubeconfig=cluster.kubeconfig,
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(depends_on=[client.healthy]),
+    )
     in_cluster = pulumi.ResourceOptions(providers=[provider])
     metallb = MetalLB(
         "metallb",
-        MetalLBArgs(pool=str(config.load_balancer.pool), announce_from_control_planes=not config.cluster.workers),
+        MetalLBArgs(
+            pool=str(config.load_balancer.pool),
+            announce_from_control_planes=not config.cluster.workers,
+            kubectl=client.kubectl,
+        ),
         in_cluster,
     )
     traefik = Traefik(

@@ -7,7 +7,9 @@ model forbids unknown keys. Rules that involve more than one field live in
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from config.types import (
@@ -36,6 +38,46 @@ class _Model(BaseModel):
     )
 
 
+# Proxmox's appliance index (`pveam available`, http://download.proxmox.com/images/aplinfo-pve-8.dat) lists only
+# the current point release of each template; 12.12-1 and its sha512 as that index gives them (also pinned, with
+# this checksum, in public bpg-provider configurations, e.g. ones citing pveam's signed index).
+DEBIAN_TEMPLATE_URL = "http://download.proxmox.com/images/system/debian-12-standard_12.12-1_amd64.tar.zst"
+DEBIAN_TEMPLATE_SHA512 = (
+    "50c85eaaece677a3ebe01cc909b83872e9da2a22c29ae652838afce71e83222f"
+    "df40f6accecd7d52b180e912fc1f85ecdf7b3fc4d3027da4d865e509a9e76597"
+)
+_TEMPLATE_URL = re.compile(r"^https?://[^/\s]+/\S*[^/\s]\.tar\.(gz|xz|zst)$")
+_SHA512 = re.compile(r"^[0-9a-f]{128}$")
+
+
+class ContainerTemplateConfig(_Model):
+    url: str = Field(
+        default=DEBIAN_TEMPLATE_URL,
+        min_length=1,
+        description="Debian container template (a `.tar.zst`, `.tar.xz` or `.tar.gz` URL) both containers are "
+        "created from; Proxmox's index keeps only the current point release. Changing it replaces both containers.",
+    )
+    sha512: str = Field(
+        default=DEBIAN_TEMPLATE_SHA512,
+        min_length=1,
+        description="SHA-512 of the template file (128 lowercase hex digits), as `pveam` lists it.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _template_url(cls, value: str) -> str:
+        if not _TEMPLATE_URL.match(value):
+            raise ValueError(f"{value[:80]!r} is not an http(s) URL of a .tar.zst, .tar.xz or .tar.gz file")
+        return value
+
+    @field_validator("sha512")
+    @classmethod
+    def _sha512(cls, value: str) -> str:
+        if not _SHA512.match(value):
+            raise ValueError(f"{value[:80]!r} is not a SHA-512 digest (128 lowercase hex digits)")
+        return value
+
+
 class ProxmoxConfig(_Model):
     nodes: list[DnsLabel] = Field(
         min_length=1,
@@ -48,6 +90,10 @@ class ProxmoxConfig(_Model):
     )
     wan_bridge: BridgeName = Field(
         default="vmbr0", description="Existing uplink bridge on the home LAN; the router's WAN NIC (eth0) joins it."
+    )
+    container_template: ContainerTemplateConfig = Field(
+        default_factory=ContainerTemplateConfig,
+        description="Where the containers' Debian template is downloaded from, and its checksum.",
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from plan.check_cli import add_check_command, check_command
+from plan.diff_cli import add_diff_parser, run_diff
 from plan.gc_pause import gc_paused
 from plan.init_cli import add_init_command, init_command
 from plan.stacks import StackError, stack_source
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=["text", "json"], default="text", help="summary format (default: text)")
     add_init_command(commands)
     add_check_command(commands)
+    add_diff_parser(commands)
     return parser
 
 
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return check_command(args)
     with gc_paused():
+        if args.command == "diff":
+            return run_diff(args)
         return _plan(args)
 
 

@@ -139,16 +139,30 @@ def _image_urls(args: dict[str, Any]) -> Outputs:
 
 
 def _machine_configuration(args: dict[str, Any]) -> Outputs:
-    seed = _digest(args.get("machineType"), args.get("configPatches"))
+    # Everything the provider builds the config from, so a change of any of them changes the config.
+    seed = _digest(*(args.get(key) for key in _MACHINE_CONFIGURATION_INPUTS))
     text = f"version: v1alpha1\nmachine:\n  type: {args.get('machineType')}\n  token: MOCK{seed[:16]}\n"
     return {**args, "machineConfiguration": text}
 
 
 def _talos_config(args: dict[str, Any]) -> Outputs:
     endpoints = ", ".join(args.get("endpoints", []))
+    nodes = ", ".join(args.get("nodes", []))
     name = args.get("clusterName", "homelab")
-    text = f"context: {name}\ncontexts:\n  {name}:\n    endpoints: [{endpoints}]\n    ca: TU9DSw==\n"
+    text = (
+        f"context: {name}\ncontexts:\n  {name}:\n    endpoints: [{endpoints}]\n    nodes: [{nodes}]\n    ca: TU9DSw==\n"
+    )
     return {**args, "talosConfig": text}
+
+
+_MACHINE_CONFIGURATION_INPUTS = (
+    "clusterName",
+    "clusterEndpoint",
+    "machineType",
+    "talosVersion",
+    "kubernetesVersion",
+    "configPatches",
+)
 
 
 CALLS: dict[str, Callable[[dict[str, Any]], Outputs]] = {

@@ -14,7 +14,7 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await  # pyright: ignore[reportPrivateUsage]
 
 from plan.options import RecordedOptions, recorded_options
-from plan.redaction import has_unknowns, key_paths, redact
+from plan.redaction import has_unknowns, key_paths, redact, secret_digests
 
 
 @dataclass
@@ -29,6 +29,10 @@ class Registration:
     inputs: dict[str, Any]
     secret_inputs: list[str]
     options: RecordedOptions = field(default_factory=RecordedOptions)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    """Per top-level input, the URNs its value came from (`homelab diff`: what a replacement makes unknown)."""
+    secret_digests: dict[str, str] = field(default_factory=dict[str, str])
+    """Per secret input path, a keyed digest of its value (`homelab diff`); never written anywhere."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +98,10 @@ class RecordingMonitor(MockMonitor):
             inputs=inputs,
             secret_inputs=secret_paths,
             options=recorded_options(request),
+            property_dependencies={
+                key: sorted(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
+            },
+            secret_digests=secret_digests(raw) if secret_paths else {},
         )
         mock_inputs = rpc.deserialize_properties(request.object) if has_unknowns(raw) else raw
         return self._register(request, urn, mock_inputs)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -53,3 +56,33 @@ def key_paths(value: Any, path: str = "") -> list[str]:
         child = f"{path}.{key}" if path else str(key)
         paths += [child, *key_paths(value[key], child)]
     return paths
+
+
+# Per process: a digest compares two plans of one run and means nothing outside it.
+_DIGEST_KEY = secrets.token_bytes(32)
+
+
+def secret_digests(value: Any, path: str = "") -> dict[str, str]:
+    """A keyed digest of each secret value by its path, so two plans can tell whether a secret changed
+    without either of them holding or showing it."""
+    if rpc.is_rpc_secret(value):
+        plain = json.dumps(_plain(rpc.unwrap_rpc_secret(value)), sort_keys=True, default=str)
+        return {path: hashlib.blake2b(plain.encode(), key=_DIGEST_KEY, digest_size=16).hexdigest()}
+    digests: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key in value:
+            digests.update(secret_digests(value[key], f"{path}.{key}" if path else str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            digests.update(secret_digests(item, f"{path}[{index}]"))
+    return digests
+
+
+def _plain(value: Any) -> Any:
+    if rpc.is_rpc_secret(value):
+        return _plain(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value

@@ -11,13 +11,16 @@ import functools
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from config.loading import load_stack_file
 from config.models import LabConfig
+from plan.diff import Change, diff_plans
 from plan.monitor import InvokeRecord, Registration
 from plan.run import PlanResult, run_plan
 
@@ -144,3 +147,25 @@ def require_schemas(*files: str) -> Path:
 def require_schema(name: str) -> Path:
     """One upstream schema file (see `require_schemas`)."""
     return require_schemas(name) / name
+
+
+StackEdit = Callable[[dict[str, Any]], None]
+
+
+def edited_stack(directory: Path, edit: StackEdit, base: str = "dev") -> Path:
+    """A copy of a stack file with `edit` applied to its `config:` mapping (full keys, e.g. `homelab:cluster`)."""
+    document = yaml.safe_load(STACKS[base].read_text(encoding="utf-8"))
+    edit(document["config"])
+    path = directory / "Pulumi.edited.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def day2_changes(new_stack: Path, old: str = "dev") -> list[Change]:
+    """What `homelab diff OLD NEW` reports, NEW planned as the running stack OLD (OLD's plan is cached)."""
+    return diff_plans(stack_plan(old), run_plan(load_stack_file(new_stack), old))
+
+
+def change_set(changes: list[Change]) -> dict[str, str]:
+    """Resource name -> action."""
+    return {change.name: change.action for change in changes}

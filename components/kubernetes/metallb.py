@@ -6,10 +6,20 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
+from pulumi_command import remote
 
 from components.kubernetes.helm_release import helm_release
 from components.kubernetes.helm_values import METALLB_CHART, metallb_values
 from components.kubernetes.manifests import POOL_NAME, ip_address_pool, l2_advertisement, metallb_namespace
+from components.proxmox.remote import RemoteHost
+
+WEBHOOK_TIMEOUT_SECONDS = 300
+WAIT_FOR_ADMISSION = (
+    "install -m 0600 /dev/stdin /root/metallb-objects.yaml && "
+    f"timeout {WEBHOOK_TIMEOUT_SECONDS} sh -c "
+    "'until kubectl apply --dry-run=server -f /root/metallb-objects.yaml; do sleep 5; done'"
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,8 @@ class MetalLBArgs:
     """The address range MetalLB hands out (CIDR)."""
     announce_from_control_planes: bool
     """True when there are no workers: control planes are excluded from announcements by default."""
+    kubectl: RemoteHost
+    """Where kubectl can reach the cluster: the objects wait there until the admission webhook accepts them."""
 
 
 class MetalLB(pulumi.ComponentResource):
@@ -42,14 +54,25 @@ class MetalLB(pulumi.ComponentResource):
             create_namespace=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
-        # The CRDs and the webhook that validates these objects come with the release.
-        for suffix, manifest in (("pool", ip_address_pool(args.pool)), ("l2", l2_advertisement())):
+        # The CRDs and the webhook that validates these objects come with the release, but a ready
+        # controller does not mean a serving webhook, and Pulumi does not retry an admission error
+        # (https://github.com/metallb/metallb/issues/1597, https://github.com/metallb/metallb/issues/2566).
+        # A server-side dry run of the very objects passes through the webhook: retry it until it does.
+        objects = (("pool", ip_address_pool(args.pool)), ("l2", l2_advertisement()))
+        webhook = remote.Command(
+            f"{name}-webhook-ready",
+            connection=args.kubectl.connection,
+            create=WAIT_FOR_ADMISSION,
+            stdin=yaml.safe_dump_all([manifest for _, manifest in objects], sort_keys=True),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[release, args.kubectl.ready], replace_with=[release]),
+        )
+        for suffix, manifest in objects:
             k8s.apiextensions.CustomResource(
                 f"{name}-{suffix}",
                 api_version=manifest["apiVersion"],
                 kind=manifest["kind"],
                 metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[release]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[release, webhook]),
             )
         self.register_outputs({"poolName": self.pool_name})

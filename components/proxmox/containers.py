@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_proxmoxve as proxmoxve
 
-# From Proxmox's appliance index (`pveam available`, http://download.proxmox.com/images/aplinfo-pve-8.dat).
-DEBIAN_TEMPLATE_URL = "http://download.proxmox.com/images/system/debian-12-standard_12.7-1_amd64.tar.zst"
-DEBIAN_TEMPLATE_SHA512 = (
-    "39f6d06e082d6a418438483da4f76092ebd0370a91bad30b82ab6d0f442234d6"
-    "3fe27a15569895e34d6d1e5ca50319f62637f7fb96b98dbde4f6103cf05bff6d"
-)
+from components.proxmox.guest_options import guest_options, guest_tags
 
 
 @dataclass(frozen=True)
 class TemplateSpec:
-    url: str = DEBIAN_TEMPLATE_URL
-    checksum: str = DEBIAN_TEMPLATE_SHA512
-    checksum_algorithm: str = "sha512"
+    url: str
+    sha512: str
 
 
 class ContainerTemplates(pulumi.ComponentResource):
@@ -27,9 +22,15 @@ class ContainerTemplates(pulumi.ComponentResource):
 
     file_ids: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, hosts: list[str], datastore: str, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: TemplateSpec,
+        hosts: list[str],
+        datastore: str,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("homelab:proxmox:ContainerTemplates", name, None, opts)
-        spec = TemplateSpec()
         self.file_ids = {
             host: proxmoxve.download.File(
                 f"{name}-{host}",
@@ -37,14 +38,24 @@ class ContainerTemplates(pulumi.ComponentResource):
                 content_type="vztmpl",
                 datastore_id=datastore,
                 url=spec.url,
-                checksum=spec.checksum,
-                checksum_algorithm=spec.checksum_algorithm,
+                # Our own name, so a copy the user fetched with `pveam` (same file name as the URL's) is never
+                # touched, and `overwrite_unmanaged` replaces only a leftover of this program (e.g. after lost
+                # state) instead of failing with "already exists" (bpg fwprovider/nodes/resource_download_file.go:
+                # Create deletes and re-downloads on isErrFileAlreadyExists when overwrite_unmanaged is set).
+                file_name=template_file_name(spec.url),
+                checksum=spec.sha512,
+                checksum_algorithm="sha512",
                 overwrite=False,
+                overwrite_unmanaged=True,
                 opts=pulumi.ResourceOptions(parent=self),
             ).id
             for host in hosts
         }
         self.register_outputs({"fileIds": self.file_ids})
+
+
+def template_file_name(url: str) -> str:
+    return f"homelab-{posixpath.basename(url)}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ def debian_container(
         node_name=spec.host,
         vm_id=spec.vm_id,
         description=spec.description,
-        tags=spec.tags,
+        tags=guest_tags(*spec.tags),
         unprivileged=True,
         # Debian 12's systemd needs nesting in an unprivileged container.
         features=proxmoxve.ContainerLegacyFeaturesArgs(nesting=True),
@@ -88,5 +99,5 @@ def debian_container(
         initialization=initialization,
         start_on_boot=True,
         started=True,
-        opts=opts,
+        opts=guest_options(opts),
     )

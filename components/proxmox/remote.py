@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
@@ -24,6 +24,9 @@ def ssh_connection(host: pulumi.Input[str], private_key: pulumi.Input[str]) -> r
     )
 
 
-def content_hash(text: str) -> str:
-    """A trigger that changes exactly when the content does."""
-    return hashlib.sha256(text.encode()).hexdigest()
+@dataclass(frozen=True)
+class RemoteHost:
+    """A container reachable over SSH, and the resource after which its tools are in place."""
+
+    connection: remote.ConnectionArgs
+    ready: pulumi.Resource

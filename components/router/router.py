@@ -1,7 +1,8 @@
 """Router: the LXC between the home LAN (eth0) and the lab bridge (eth1).
 
 Its files are rendered by `components.router.files` and pushed over SSH as one
-script; the push re-runs exactly when the script changes.
+script on stdin; a changed script is an update of the command, which runs it again
+(pulumi-command runs `create` on update when no `update` command is given).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
 from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
-from components.proxmox.remote import RUN_STDIN_SCRIPT, content_hash, ssh_connection
+from components.proxmox.remote import RUN_STDIN_SCRIPT, ssh_connection
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Router(pulumi.ComponentResource):
             connection=ssh_connection(self.wan_address, args.private_key),
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-router-setup.sh"),
             stdin=args.setup_script,
-            triggers=[content_hash(args.setup_script)],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
+            # A replaced container is a blank Debian: push the configuration again (host and script are unchanged).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[container], replace_with=[container]),
         )
         self.register_outputs({"wanAddress": self.wan_address, "lanAddress": self.lan_address})

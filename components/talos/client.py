@@ -11,12 +11,13 @@ from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
 from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
-from components.proxmox.remote import RUN_STDIN_SCRIPT, ssh_connection
-from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script
+from components.proxmox.remote import RUN_STDIN_SCRIPT, RemoteHost, ssh_connection
+from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script, health_check_command
 from config.guests import Guest
 
 TALOSCONFIG_PATH = "/root/.talos/config"
 KUBECONFIG_PATH = "/root/.kube/config"
+HEALTH_TIMEOUT = "20m"
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,18 @@ class TalosClientArgs:
     router_ready: pulumi.Resource
     talosconfig: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    cluster_ready: list[pulumi.Resource]
+    """The bootstrap and every node's config apply: the health gate waits for them."""
+    control_planes: list[str]
+    workers: list[str]
 
 
 class TalosClient(pulumi.ComponentResource):
+    """Depend on `healthy` for a cluster that passed its first health check; `kubectl` runs kubectl in the lab."""
+
     address: str
+    healthy: remote.Command
+    kubectl: RemoteHost
     ready: list[pulumi.Resource]
     """talosctl and kubectl installed, talosconfig and kubeconfig in place."""
 
@@ -94,22 +103,40 @@ class TalosClient(pulumi.ComponentResource):
             connection=connection,
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-client-tools.sh"),
             stdin=tools_script,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[container]),
+            opts=self._configures(container),
         )
-        self.ready = [tools]
+        files: dict[str, remote.Command] = {}
         for file_name, path, content in (
             ("talosconfig", TALOSCONFIG_PATH, args.talosconfig),
             ("kubeconfig", KUBECONFIG_PATH, args.kubeconfig),
         ):
-            self.ready.append(
-                remote.Command(
-                    f"{name}-{file_name}",
-                    connection=connection,
-                    create=WRITE_SECRET_FILE.format(directory=posixpath.dirname(path), path=path),
-                    # A changed config changes stdin, which re-runs `create` (no delete: the container holds it).
-                    stdin=pulumi.Output.secret(content),
-                    logging=remote.Logging.NONE,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[tools]),
-                )
+            files[file_name] = remote.Command(
+                f"{name}-{file_name}",
+                connection=connection,
+                create=WRITE_SECRET_FILE.format(directory=posixpath.dirname(path), path=path),
+                # A changed config changes stdin, which re-runs `create` (no delete: the container holds it).
+                stdin=pulumi.Output.secret(content),
+                logging=remote.Logging.NONE,
+                opts=self._configures(container, tools),
             )
+        self.healthy = remote.Command(
+            f"{name}-health",
+            connection=connection,
+            create=health_check_command(args.control_planes, args.workers, HEALTH_TIMEOUT),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[files["talosconfig"], *args.cluster_ready],
+                # It gates the first bootstrap only (nothing Kubernetes before a healthy cluster). Once the
+                # cluster runs, a changed node list (or key) must not run it again: with any node down, that
+                # `up` (even the one meant to replace the node) would fail.
+                ignore_changes=["create", "connection"],
+            ),
+        )
+        self.kubectl = RemoteHost(connection=connection, ready=files["kubeconfig"])
+        self.ready = [tools, *files.values()]
         self.register_outputs({"address": self.address})
+
+    def _configures(self, container: pulumi.Resource, *after: pulumi.Resource) -> pulumi.ResourceOptions:
+        """What configures the container runs again when the container is replaced: its own inputs
+        (host, stdin) are the same for the new container."""
+        return pulumi.ResourceOptions(parent=self, depends_on=[container, *after], replace_with=[container])

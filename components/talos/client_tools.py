@@ -53,3 +53,11 @@ def client_tools_script(talos_version: str, kubernetes_version: str) -> str:
 
 # Writes stdin to a file readable by root only; the secret travels on stdin, never on a command line.
 WRITE_SECRET_FILE = "umask 077 && mkdir -p {directory} && cat > {path}.tmp && mv {path}.tmp {path}"
+
+# The gate of the first bootstrap: Talos' own health checks (etcd, kubelets, API server, nodes ready).
+HEALTH_CHECK = "talosctl --nodes {node} health --wait-timeout {timeout} --control-plane-nodes {control_planes}"
+
+
+def health_check_command(control_planes: list[str], workers: list[str], timeout: str) -> str:
+    command = HEALTH_CHECK.format(node=control_planes[0], timeout=timeout, control_planes=",".join(control_planes))
+    return f"{command} --worker-nodes {','.join(workers)}" if workers else command

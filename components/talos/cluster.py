@@ -1,4 +1,4 @@
-"""TalosCluster: secrets, per-node config and apply, bootstrap, health gate, kubeconfig, talosconfig."""
+"""TalosCluster: secrets, per-node config and apply, bootstrap, kubeconfig, talosconfig."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pulumiverse_talos as talos
 
 from components.talos.invoke_args import (
     client_configuration_args,
-    health_client_configuration_args,
     machine_secrets_args,
 )
 from config.guests import Guest, Role
@@ -50,14 +49,18 @@ class TalosCluster(pulumi.ComponentResource):
         super().__init__("homelab:talos:TalosCluster", name, None, opts)
         self.endpoint = args.endpoint
         control_planes = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.CONTROL_PLANE]
-        workers = [str(n.guest.address) for n in args.nodes if n.guest.role is Role.WORKER]
         first_control_plane = control_planes[0]
 
         secrets = talos.machine.Secrets(
             f"{name}-secrets",
             talos_version=args.config_contract,
             opts=pulumi.ResourceOptions(
-                parent=self, additional_secret_outputs=["machineSecrets", "clientConfiguration"]
+                parent=self,
+                additional_secret_outputs=["machineSecrets", "clientConfiguration"],
+                # The secrets bundle is made once, for the Talos version the cluster was created with; an
+                # update would gain nothing and makes every secret unknown in the preview (the provider
+                # recomputes them), so every config, the kubeconfig and the Kubernetes provider look replaced.
+                ignore_changes=["talosVersion"],
             ),
         )
         machine_secrets = secrets.machine_secrets.apply(machine_secrets_args)
@@ -90,7 +93,10 @@ class TalosCluster(pulumi.ComponentResource):
                 # cluster (https://github.com/siderolabs/terraform-provider-talos/issues/216).
                 on_destroy=talos.machine.ConfigurationApplyOnDestroyArgs(graceful=False, reboot=False, reset=True),
                 timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[node.vm, args.network_ready]),
+                # A replaced VM boots a blank disk into maintenance mode: apply its config again.
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[node.vm, args.network_ready], replace_with=[node.vm]
+                ),
             )
 
         bootstrap = talos.machine.Bootstrap(
@@ -102,20 +108,16 @@ class TalosCluster(pulumi.ComponentResource):
         )
 
         self.ready = [bootstrap, *applies.values()]
-        health = talos.cluster.get_health_output(
-            client_configuration=client_configuration.apply(health_client_configuration_args),
-            control_plane_nodes=control_planes,
-            worker_nodes=workers,
-            endpoints=control_planes,
-            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[bootstrap, *applies.values()]),
-        )
         kubeconfig = talos.cluster.Kubeconfig(
             f"{name}-kubeconfig",
             client_configuration=client_configuration,
-            # Taking the node from the health result makes the kubeconfig wait for a healthy cluster.
-            node=pulumi.Output.unsecret(health.apply(lambda _: first_control_plane)),
+            node=first_control_plane,
             endpoint=args.endpoint_address,
-            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["kubeconfigRaw"]),
+            # The provider retries until the bootstrapped node hands it out; the cluster's health is
+            # checked once, by the client (TalosClient.healthy), before anything Kubernetes.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[bootstrap], additional_secret_outputs=["kubeconfigRaw"]
+            ),
         )
         self.kubeconfig = pulumi.Output.secret(kubeconfig.kubeconfig_raw)
         self.talosconfig = pulumi.Output.secret(

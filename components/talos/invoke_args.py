@@ -42,11 +42,3 @@ def client_configuration_args(client: Any) -> talos.client.GetConfigurationClien
         client_certificate=client.client_certificate,
         client_key=client.client_key,
     )
-
-
-def health_client_configuration_args(client: Any) -> talos.cluster.GetHealthClientConfigurationArgs:
-    return talos.cluster.GetHealthClientConfigurationArgs(
-        ca_certificate=client.ca_certificate,
-        client_certificate=client.client_certificate,
-        client_key=client.client_key,
-    )

@@ -8,7 +8,10 @@ import pulumi
 import pulumi_proxmoxve as proxmoxve
 
 from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
+from components.proxmox.guest_options import guest_options, guest_tags
 from config.guests import Guest
+
+AGENT_TIMEOUT = "2m"
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class TalosNode(pulumi.ComponentResource):
             node_name=guest.proxmox_node,
             vm_id=guest.vm_id,
             description=f"Talos {guest.role.value} of cluster {args.cluster_name} (managed by Pulumi)",
-            tags=["homelab", args.cluster_name, "talos", guest.role.value],
+            tags=guest_tags("homelab", args.cluster_name, "talos", guest.role.value),
             machine="q35",
             bios="seabios",
             operating_system=proxmoxve.VmLegacyOperatingSystemArgs(type="l26"),
@@ -63,14 +66,24 @@ class TalosNode(pulumi.ComponentResource):
                     bridge=args.bridge, mac_address=guest.mac, model="virtio", firewall=True
                 )
             ],
-            agent=proxmoxve.VmLegacyAgentArgs(enabled=True, trim=True),
+            # The agent lets Proxmox shut the VM down and see it; the program never reads the addresses it
+            # reports (they are reserved in advance), so the provider must not poll for them on every
+            # create and refresh. The timeout bounds any other wait on the agent.
+            agent=proxmoxve.VmLegacyAgentArgs(
+                enabled=True,
+                trim=True,
+                timeout=AGENT_TIMEOUT,
+                wait_for_ip=proxmoxve.VmLegacyAgentWaitForIpArgs(disabled=True),
+            ),
             on_boot=True,
             started=True,
             stop_on_destroy=True,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                # A new Talos version brings a new ISO; an installed node upgrades with talosctl instead.
-                ignore_changes=["cdrom"],
+            opts=guest_options(
+                pulumi.ResourceOptions(
+                    parent=self,
+                    # A new Talos version brings a new ISO; an installed node upgrades with talosctl instead.
+                    ignore_changes=["cdrom"],
+                )
             ),
         )
         GuestFirewall(

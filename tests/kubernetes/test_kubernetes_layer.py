@@ -18,7 +18,8 @@ def test_every_kubernetes_object_goes_through_the_cluster_provider(stack: str) -
     (provider,) = plan.by_type(K8S_PROVIDER)
     (kubeconfig,) = plan.by_type(KUBECONFIG)
     assert provider.inputs["kubeconfig"] == "[secret]"
-    assert provider.dependencies == [kubeconfig.urn]
+    # Its config comes from the kubeconfig; it waits, as an ordering only, for the cluster's first health check.
+    assert provider.dependencies == sorted([kubeconfig.urn, named(plan, f"{plan.config.client.name}-health").urn])
     objects = [r for r in plan.registrations if r.type.startswith("kubernetes:")]
     assert len(objects) >= 9
     for registration in objects:

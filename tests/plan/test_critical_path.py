@@ -94,8 +94,10 @@ def test_no_talos_vm_waits_for_another(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", ["example", "scaled"])
-def test_one_configuration_apply_on_the_longest_chain(stack: str) -> None:
+def test_at_most_one_configuration_apply_on_the_longest_chain(stack: str) -> None:
+    """Applies run side by side; the longest chain may instead run through the client, whose health
+    check (after every apply) gates the Kubernetes layer."""
     plan = plans()[stack]
     types = {r.urn: r.type for r in plan.registrations}
     chain = longest_chain(plan.registrations)
-    assert [types[urn] for urn in chain].count(APPLY) == 1, described(plan, chain)
+    assert [types[urn] for urn in chain].count(APPLY) <= 1, described(plan, chain)

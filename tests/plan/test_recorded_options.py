@@ -102,8 +102,9 @@ def test_the_plan_records_the_programs_options() -> None:
     for vm in plan.by_type(VM):
         assert records[vm.urn]["options"]["ignoreChanges"] == ["cdrom"]
     for command in plan.by_type(COMMAND):
-        # pulumi-command's SDK asks for a replacement whenever a trigger changes.
+        # pulumi-command's SDK asks for a replacement whenever a trigger changes (the program sets none).
         assert records[command.urn]["options"]["replaceOnChanges"] == ["triggers[*]"]
+        assert "triggers" not in command.inputs
     isos = [download for download in plan.by_type(DOWNLOAD) if download.inputs["contentType"] == "iso"]
     assert isos
     for download in isos:

@@ -1,4 +1,4 @@
-"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> health -> kubeconfig."""
+"""The Talos layer under mocks: secrets -> config -> apply -> bootstrap -> kubeconfig; the health gate."""
 
 from __future__ import annotations
 
@@ -61,20 +61,27 @@ def test_one_bootstrap_on_the_first_control_plane_after_its_apply(stack: str) ->
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
-def test_kubeconfig_waits_for_the_health_gate(stack: str) -> None:
+def test_the_health_gate_guards_the_first_bootstrap_only(stack: str) -> None:
+    """No health invoke (it would run on every preview and up, and fail them with a node down): a command
+    on the client runs `talosctl health` once, after the bootstrap and every apply, before the provider."""
     config, plan = stack_config(stack), stack_plan(stack)
+    assert invokes(plan, HEALTH_INVOKE) == []
     (kubeconfig,) = plan.by_type(KUBECONFIG)
     (bootstrap,) = plan.by_type(BOOTSTRAP)
-    # The health invoke is gated on the bootstrap and every apply; the kubeconfig takes its node from it.
     assert bootstrap.urn in kubeconfig.dependencies
-    assert {a.urn for a in plan.by_type(APPLY)} <= set(kubeconfig.dependencies)
-    (health,) = invokes(plan, HEALTH_INVOKE)
+    health = named(plan, f"{config.client.name}-health")
+    assert {bootstrap.urn, *(a.urn for a in plan.by_type(APPLY))} <= set(health.dependencies)
+    assert named(plan, f"{config.client.name}-talosconfig").urn in health.dependencies
     control_planes = [str(n.address) for n in talos_nodes(config) if n.role is Role.CONTROL_PLANE]
     workers = [str(n.address) for n in talos_nodes(config) if n.role is Role.WORKER]
-    assert health.args["controlPlaneNodes"] == control_planes
-    assert health.args.get("workerNodes", []) == workers
+    command = health.inputs["create"]
+    assert command.startswith(f"talosctl --nodes {control_planes[0]} health ")
+    assert f"--control-plane-nodes {','.join(control_planes)}" in command
+    assert (f"--worker-nodes {','.join(workers)}" in command) == bool(workers)
+    # Only the first run counts: a later change of the node list or the key does not run it again.
+    assert health.options.ignore_changes == ["connection", "create"]
     (provider,) = plan.by_type(K8S_PROVIDER)
-    assert kubeconfig.urn in provider.dependencies
+    assert health.urn in provider.dependencies
     assert provider.secret_inputs == ["kubeconfig"]
 
 
@@ -86,10 +93,9 @@ def test_invokes_receive_camel_case_secrets(stack: str) -> None:
         assert "machineSecrets.secrets.bootstrapToken" in record.key_paths
         assert "machineSecrets.certs.k8sServiceaccount.key" in record.key_paths
         assert not [p for p in record.key_paths if "_" in p.rsplit(".", 1)[-1]]
-    for token in (HEALTH_INVOKE, TALOSCONFIG_INVOKE):
-        for record in invokes(plan, token):
-            assert "clientConfiguration.caCertificate" in record.key_paths
-            assert "clientConfiguration.ca_certificate" not in record.key_paths
+    (talosconfig,) = invokes(plan, TALOSCONFIG_INVOKE)
+    assert "clientConfiguration.caCertificate" in talosconfig.key_paths
+    assert "clientConfiguration.ca_certificate" not in talosconfig.key_paths
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
@@ -159,3 +165,10 @@ def test_talos_secrets_never_appear_in_clear(stack: str) -> None:
     assert "kind: Config" not in text  # the mocked kubeconfig body
     vm_names = {r.inputs["name"] for r in plan.by_type(VM)}
     assert vm_names == {n.name for n in talos_nodes(plan.config)}
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_secrets_keep_the_talos_version_they_were_made_for(stack: str) -> None:
+    """An update would make every secret unknown in the preview, and the provider built on them look replaced."""
+    (secrets,) = stack_plan(stack).by_type(SECRETS)
+    assert secrets.options.ignore_changes == ["talosVersion"]

@@ -1,0 +1,64 @@
+"""`homelab diff OLD NEW`: what a change of the stack would do to the running lab, offline (DESIGN §6).
+
+OLD and NEW are stack names (`dev` reads `Pulumi.dev.yaml`) or stack files. Both are planned under
+mocks as the same stack, so their URNs match: OLD's name, or NEW's when only NEW is a
+`Pulumi.<stack>.yaml`. Exit 0 when nothing changes, 1 when something does, 2 on invalid config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from plan.stacks import project_dir
+
+EXIT_NO_CHANGES = 0
+EXIT_CHANGES = 1
+EXIT_INVALID_CONFIG = 2
+
+
+def add_diff_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
+    diff = commands.add_parser("diff", help="show what `pulumi up` would change from OLD to NEW, offline")
+    diff.add_argument("old", metavar="OLD", help="the running lab: a stack name (dev) or a stack file")
+    diff.add_argument("new", metavar="NEW", help="the changed stack: a stack name or a stack file")
+    diff.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
+
+
+def stack_file(argument: str) -> Path:
+    """`Pulumi.<name>.yaml` for a stack name, else the file as given (a YAML name is always a file)."""
+    # A stack name is the project's stack file, wherever the user is (`plan.stacks.project_dir`).
+    path, named = Path(argument), project_dir() / f"Pulumi.{argument}.yaml"
+    if path.suffix in (".yaml", ".yml") or (path.is_file() and not named.is_file()):
+        return path
+    return named
+
+
+def stack_name(path: Path) -> str:
+    return path.stem.removeprefix("Pulumi.")
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from config.loading import ConfigError, load_stack_file
+
+    old_file, new_file = stack_file(args.old), stack_file(args.new)
+    configs = []
+    for path in (old_file, new_file):
+        try:
+            configs.append(load_stack_file(path))
+        except ConfigError as error:
+            print(f"homelab diff: invalid config in {path}:", file=sys.stderr)
+            for problem in error.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_INVALID_CONFIG
+
+    from plan.diff import diff_plans
+    from plan.diff_report import diff_json, diff_text
+    from plan.run import run_plan
+
+    stack = stack_name(
+        old_file if old_file.name.startswith("Pulumi.") or not new_file.name.startswith("Pulumi.") else new_file
+    )
+    changes = diff_plans(run_plan(configs[0], stack), run_plan(configs[1], stack))
+    sys.stdout.write(diff_json(changes) if args.format == "json" else diff_text(args.old, args.new, changes))
+    return EXIT_CHANGES if changes else EXIT_NO_CHANGES
