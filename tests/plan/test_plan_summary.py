@@ -59,7 +59,7 @@ def test_host_totals_add_up_what_each_host_must_hold(stack: str) -> None:
         if any(g["kind"] == "VM" for g in mine):
             assert any(f.startswith(f"{plan.config.proxmox.iso_datastore}:iso/talos-") for f in host["files"])
         if any(g["kind"] == "LXC" for g in mine):
-            assert any(":vztmpl/debian-" in f for f in host["files"])
+            assert any(":vztmpl/" in f and "debian" in f for f in host["files"])
     assert {h["host"] for h in data["hosts"]} == {g["host"] for g in data["guests"]}
 
 
