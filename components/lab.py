@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import outputs
+from components.kubernetes.lab_ca import LabCertificates, LabCertificatesArgs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
@@ -50,6 +51,7 @@ class Lab:
     upgrade: ClusterUpgrade
     management_key: ManagementKey
     site: ExampleSite
+    certificates: LabCertificates
 
 
 def build(config: LabConfig) -> Lab:
@@ -181,12 +183,21 @@ def build(config: LabConfig) -> Lab:
         ),
         in_cluster,
     )
+    certificates = LabCertificates("lab-ca", LabCertificatesArgs(lab_name=config.cluster.name, host=config.site.host))
     traefik = Traefik(
         "traefik",
-        TraefikArgs(ingress_address=str(config.load_balancer.ingress_address), load_balancer=metallb),
+        TraefikArgs(
+            ingress_address=str(config.load_balancer.ingress_address),
+            load_balancer=metallb,
+            default_certificate=certificates.site,
+        ),
         in_cluster,
     )
-    site = ExampleSite("example-site", ExampleSiteArgs(site=config.site, ingress_controller=traefik), in_cluster)
+    site = ExampleSite(
+        "example-site",
+        ExampleSiteArgs(site=config.site, ingress_controller=traefik, certificate=certificates.site),
+        in_cluster,
+    )
     return Lab(
         config=config,
         router=router,
@@ -196,6 +207,7 @@ def build(config: LabConfig) -> Lab:
         upgrade=upgrade,
         management_key=key,
         site=site,
+        certificates=certificates,
     )
 
 
@@ -238,6 +250,8 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
     config = lab.config
     return {
         "url": outputs.site_url(config),
+        "httpsUrl": outputs.site_https_url(config),
+        "caCertificate": lab.certificates.ca_certificate,
         "hostsLine": outputs.hosts_line(config),
         "routesLinux": outputs.laptop_routes_linux(config),
         "routesMacos": outputs.laptop_routes_macos(config),

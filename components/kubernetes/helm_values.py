@@ -41,6 +41,8 @@ INGRESS_CLASS = "traefik"
 LOAD_BALANCER_IPS_ANNOTATION = "metallb.io/loadBalancerIPs"
 HTTP_ENTRY_POINT = "web"
 HTTPS_ENTRY_POINT = "websecure"
+# The lab certificate as Traefik's default (TLSStore `default`), a Secret in Traefik's namespace.
+DEFAULT_CERTIFICATE_SECRET = "lab-default-certificate"
 
 
 def metallb_values(announce_from_control_planes: bool) -> dict[str, Any]:
@@ -61,16 +63,22 @@ def metallb_values(announce_from_control_planes: bool) -> dict[str, Any]:
 
 
 def traefik_values(ingress_address: str) -> dict[str, Any]:
-    """Default ingress class `traefik`, Ingress provider on, LoadBalancer pinned to the ingress address."""
+    """Default ingress class `traefik`, Ingress provider on, LoadBalancer pinned to the ingress address,
+    the lab certificate as the default one."""
     return {
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": INGRESS_CLASS},
-        "providers": {"kubernetesIngress": {"enabled": True}},
+        "providers": {
+            "kubernetesIngress": {"enabled": True},
+            # The TLSStore `default` counts only in Traefik's own namespace, not wherever someone creates one.
+            "kubernetesCRD": {"enabled": True, "defaultTLSResourcesNamespace": TRAEFIK_CHART.namespace},
+        },
         "ports": {
             HTTP_ENTRY_POINT: {"exposedPort": 80, "expose": {"default": True}},
-            # Entry-point TLS applies to every router on websecure that has no TLS
-            # of its own, served with Traefik's default (self-signed) certificate.
+            # Entry-point TLS applies to every router on websecure that has no TLS of its
+            # own, served with the certificate matching the SNI, else the default one.
             HTTPS_ENTRY_POINT: {"exposedPort": 443, "expose": {"default": True}, "http": {"tls": {"enabled": True}}},
         },
+        "tlsStore": {"default": {"defaultCertificate": {"secretName": DEFAULT_CERTIFICATE_SECRET}}},
         "service": {
             "spec": {"type": "LoadBalancer"},
             "annotations": {LOAD_BALANCER_IPS_ANNOTATION: ingress_address},

@@ -9,7 +9,14 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from components.kubernetes.helm_values import HTTP_ENTRY_POINT, HTTPS_ENTRY_POINT, INGRESS_CLASS, METALLB_CHART
+from components.kubernetes.helm_values import (
+    DEFAULT_CERTIFICATE_SECRET,
+    HTTP_ENTRY_POINT,
+    HTTPS_ENTRY_POINT,
+    INGRESS_CLASS,
+    METALLB_CHART,
+    TRAEFIK_CHART,
+)
 from config.models import SiteConfig
 
 Manifest = dict[str, Any]
@@ -23,6 +30,8 @@ SITE_NAME = "example-site"
 PAGE_NAME = "example-site-page"
 SERVICE_NAME = "example-service"
 SERVICE_PORT = 80
+SITE_TLS_SECRET = "example-site-tls"
+TLS_SECRET_TYPE = "kubernetes.io/tls"
 # nginx-unprivileged (Docker Hub nginxinc/nginx-unprivileged, nginx 1.30 stable) runs
 # as uid/gid 101 and listens on 8080, so the pod passes Pod Security "restricted".
 SITE_IMAGE = "nginxinc/nginx-unprivileged:1.30.4-alpine"
@@ -31,7 +40,10 @@ CONTAINER_PORT = 8080
 HTML_DIR = "/usr/share/nginx/html"
 
 # Without `router.tls`, Traefik gives the router TLS only on websecure (from that
-# entry point's TLS); with it, the router ignores plain HTTP on web as well.
+# entry point's TLS); with it, the router ignores plain HTTP on web as well. The
+# Ingress's `tls` only adds its Secret's certificate to Traefik's store, served by
+# SNI; it sets no router TLS (traefik v3.7 pkg/provider/kubernetes/ingress/kubernetes.go:
+# `loadRouter` takes `rt.TLS` from the annotations alone, `getCertificates` reads `spec.tls`).
 INGRESS_ANNOTATIONS = {
     "traefik.ingress.kubernetes.io/router.entrypoints": f"{HTTP_ENTRY_POINT},{HTTPS_ENTRY_POINT}",
 }
@@ -178,6 +190,22 @@ def site_service() -> Manifest:
     }
 
 
+def _tls_secret(name: str, namespace: str, labels: dict[str, str]) -> Manifest:
+    """A `kubernetes.io/tls` Secret without its data (the certificate and key come from the state)."""
+    metadata = _metadata(name, namespace, labels)
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": TLS_SECRET_TYPE}
+
+
+def site_tls_secret() -> Manifest:
+    """The certificate the Ingress names for its host, beside it (Ingress `tls` is namespace-local)."""
+    return _tls_secret(SITE_TLS_SECRET, SITE_NAMESPACE, _SITE_LABELS)
+
+
+def default_certificate_secret() -> Manifest:
+    """Traefik's default certificate (its TLSStore `default`), served for any other name or a bare address."""
+    return _tls_secret(DEFAULT_CERTIFICATE_SECRET, TRAEFIK_CHART.namespace, _COMMON_LABELS)
+
+
 def site_ingress(site: SiteConfig) -> Manifest:
     metadata = _metadata(SITE_NAME, SITE_NAMESPACE, _SITE_LABELS)
     metadata["annotations"] = dict(INGRESS_ANNOTATIONS)
@@ -194,5 +222,6 @@ def site_ingress(site: SiteConfig) -> Manifest:
                     "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
                 }
             ],
+            "tls": [{"hosts": [site.host], "secretName": SITE_TLS_SECRET}],
         },
     }

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kubernetes.manifests import site_deployment, site_ingress, site_namespace, site_page, site_service
+from components.kubernetes.lab_ca import TlsKeyPair, tls_secret
+from components.kubernetes.manifests import (
+    site_deployment,
+    site_ingress,
+    site_namespace,
+    site_page,
+    site_service,
+    site_tls_secret,
+)
 from config.models import SiteConfig
 
 
@@ -16,15 +24,19 @@ class ExampleSiteArgs:
     site: SiteConfig
     ingress_controller: pulumi.Resource
     """The Ingress waits for it (its class and admission); the workload does not."""
+    certificate: TlsKeyPair
+    """For the host, named by the Ingress's `tls`."""
 
 
 class ExampleSite(pulumi.ComponentResource):
     url: str
+    https_url: str
 
     def __init__(self, name: str, args: ExampleSiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:kubernetes:ExampleSite", name, None, opts)
         site = args.site
         self.url = f"http://{site.host}"
+        self.https_url = f"https://{site.host}"
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace", metadata=site_namespace()["metadata"], opts=pulumi.ResourceOptions(parent=self)
         )
@@ -43,11 +55,12 @@ class ExampleSite(pulumi.ComponentResource):
         )
         service = site_service()
         k8s.core.v1.Service(f"{name}-service", metadata=service["metadata"], spec=service["spec"], opts=in_namespace)
+        certificate = tls_secret(f"{name}-tls", site_tls_secret(), args.certificate, in_namespace)
         ingress = site_ingress(site)
         k8s.networking.v1.Ingress(
             f"{name}-ingress",
             metadata=ingress["metadata"],
             spec=ingress["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, args.ingress_controller]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, certificate, args.ingress_controller]),
         )
-        self.register_outputs({"url": self.url})
+        self.register_outputs({"url": self.url, "httpsUrl": self.https_url})

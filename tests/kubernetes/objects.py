@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from components.kubernetes.manifests import (
+    default_certificate_secret,
     ip_address_pool,
     l2_advertisement,
     metallb_namespace,
@@ -14,6 +15,7 @@ from components.kubernetes.manifests import (
     site_namespace,
     site_page,
     site_service,
+    site_tls_secret,
 )
 from config.models import LabConfig
 
@@ -27,6 +29,8 @@ BUILT_IN: dict[str, Render] = {
     "site-deployment": lambda config: site_deployment(config.site),
     "site-service": lambda _config: site_service(),
     "site-ingress": lambda config: site_ingress(config.site),
+    "site-tls-secret": lambda _config: site_tls_secret(),
+    "default-certificate-secret": lambda _config: default_certificate_secret(),
 }
 CUSTOM: dict[str, tuple[Render, str]] = {
     "ip-address-pool": (

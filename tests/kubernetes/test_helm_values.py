@@ -34,8 +34,9 @@ RELEASES: dict[str, tuple[HelmChart, Callable[[LabConfig], Values]]] = {
     "metallb": (METALLB_CHART, lambda config: metallb_values(not config.cluster.workers)),
     "traefik": (TRAEFIK_CHART, lambda config: traefik_values(str(config.load_balancer.ingress_address))),
 }
-# Keys whose value is a free-form map (their own keys are not the chart's).
-FREE_FORM = {("service", "annotations")}
+# Keys whose value is a free-form map (their own keys are not the chart's; a TLSStore's
+# spec is checked against its CRD in test_chart_rendering).
+FREE_FORM = {("service", "annotations"), ("tlsStore",)}
 
 # `$schema` URIs as charts write them (with or without https, trailing '#').
 _DRAFTS: dict[str, type[Validator]] = {

@@ -74,9 +74,9 @@ def test_ingress_routes_the_host_to_the_service_on_both_entry_points(stack: str,
 
 def test_ingress_leaves_tls_to_the_websecure_entry_point() -> None:
     """`router.tls: "true"` would make Traefik ignore plain HTTP on web, and http://<host> would 404."""
-    annotations = site_ingress(stack_config("dev").site)["metadata"]["annotations"]
-    assert "traefik.ingress.kubernetes.io/router.tls" not in annotations
-    assert "tls" not in site_ingress(stack_config("dev").site)["spec"]
+    ingress = site_ingress(stack_config("dev").site)
+    assert "traefik.ingress.kubernetes.io/router.tls" not in ingress["metadata"]["annotations"]
+    assert ingress["spec"]["tls"] == [{"hosts": ["www.example.com"], "secretName": "example-site-tls"}]
 
 
 def test_service_forwards_port_80_to_the_nginx_port() -> None:
@@ -150,7 +150,7 @@ def test_manifests_are_complete(name: str) -> None:
     assert manifest["metadata"]["name"]
     assert manifest["metadata"]["labels"]["app.kubernetes.io/part-of"] == "homelab"
     if manifest["kind"] != "Namespace":
-        assert manifest["metadata"]["namespace"] in {SITE_NAMESPACE, "metallb-system"}
+        assert manifest["metadata"]["namespace"] in {SITE_NAMESPACE, "metallb-system", "traefik"}
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import re
 from functools import cache
-from typing import Any
 
 import pytest
 import yaml
@@ -20,7 +19,7 @@ from kubernetes_validate import utils as kubernetes_validate
 
 from components.kubernetes.manifests import site_deployment
 from tests.kubernetes.objects import BUILT_IN, CUSTOM, Manifest
-from tests.support import STACKS, require_schema, stack_config
+from tests.support import STACKS, closed, require_schema, stack_config
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -44,19 +43,6 @@ def _served_schema(crd: Manifest, api_version: str) -> Manifest:
     assert crd["spec"]["group"] == group
     (served,) = [v for v in crd["spec"]["versions"] if v["name"] == version and v["served"] and v["storage"]]
     return served["schema"]["openAPIV3Schema"]
-
-
-def closed(schema: Any) -> Any:
-    """The schema with unknown fields refused wherever the API server would prune them."""
-    if isinstance(schema, list):
-        return [closed(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    result = {key: closed(value) for key, value in schema.items()}
-    open_ended = "additionalProperties" in schema or schema.get("x-kubernetes-preserve-unknown-fields")
-    if "properties" in schema and not open_ended:
-        result["additionalProperties"] = False
-    return result
 
 
 @cache

@@ -125,9 +125,18 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     ),
     # The router's DNS answers the host; a ConfigMap's data is immutable to pulumi-kubernetes: the page
     # is replaced, the Ingress updated.
+    # The site certificate is reissued for the new host (its request's dnsNames and subject); the CA stays.
     "change the site host": (
         change_host,
-        {"router-configure": "update", "example-site-page": "replace", "example-site-ingress": "update"},
+        {
+            "router-configure": "update",
+            "example-site-page": "replace",
+            "example-site-ingress": "update",
+            "lab-ca-site-request": "replace",
+            "lab-ca-site": "replace",
+            "example-site-tls": "replace",
+            "traefik-default-certificate": "replace",
+        },
     ),
     "change the replicas": (change_replicas, {"example-site-deployment": "update"}),
     # No guest is replaced (cp-1's IP filter is, to admit the VIP): two VMs and applies are created,
@@ -185,9 +194,14 @@ def test_a_new_ssh_key_replaces_the_containers_first_and_says_why(tmp_path: Path
 
 
 def test_the_page_is_deleted_before_its_replacement_takes_its_name(tmp_path: Path) -> None:
-    (page,) = [c for c in scenario_changes(tmp_path, "change the site host") if c.action == "replace"]
+    changes = {c.name: c for c in scenario_changes(tmp_path, "change the site host")}
+    page = changes["example-site-page"]
     assert page.delete_before_replace
     assert page.paths == ["data.index.html"]
+    for secret in ("example-site-tls", "traefik-default-certificate"):  # named, so deleted first too
+        assert changes[secret].delete_before_replace
+    assert changes["lab-ca-site-request"].paths == ["dnsNames[0]", "subject.commonName"]
+    assert changes["lab-ca-site"].paths == ["certRequestPem"]
 
 
 def test_only_the_replicas_change(tmp_path: Path) -> None:

