@@ -16,6 +16,7 @@ import pytest
 
 from config.guests import Role, lab_guests
 from tests.network.build import MANAGEMENT_PORTS
+from tests.network.https_site import https_site_served
 from tests.network.inputs import STACKS
 from tests.network.lab import HERE, Lab
 from tests.support import REPO
@@ -42,9 +43,11 @@ def checked(lab: Lab) -> Iterator[Lab]:
         lab.ns.stop(label)
 
 
-def _check(lab: Lab, hosts: str = "hosts") -> tuple[int, str]:
+def _check(lab: Lab, hosts: str = "hosts", ca_file: Path | None = None) -> tuple[int, str]:
     command = ["env", f"PYTHONPATH={REPO}", sys.executable, "-m", "plan.cli", "check"]
     command += ["--config-file", str(STACKS[lab.stack]), "--hosts-file", str(lab.workdir / hosts), "--timeout", TIMEOUT]
+    if ca_file is not None:
+        command += ["--ca-file", str(ca_file)]
     result = lab.ns.run(lab.laptop, *command, timeout=60)
     return result.returncode, result.stdout + result.stderr
 
@@ -113,3 +116,17 @@ def test_the_site_down_is_named(checked: Lab) -> None:
 
 def _site_root(lab: Lab) -> Path:
     return lab.workdir / "www" / SITE_LABEL
+
+
+def test_https_with_the_lab_ca_answers(checked: Lab) -> None:
+    with https_site_served(checked) as site:
+        code, output = _check(checked, ca_file=site.ca_file)
+    assert code == 0, output
+    assert f"  ok    site https://{site.host}/ at {site.address}" in output
+
+
+def test_https_with_another_ca_is_named(checked: Lab) -> None:
+    with https_site_served(checked) as site:
+        code, output = _check(checked, ca_file=site.stranger_ca_file)
+    assert (code, _broken_at(output)) == (1, f"site https://{site.host}/ at {site.address}"), output
+    assert f"signed by {site.stranger_ca_file}" in output
