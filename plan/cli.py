@@ -12,8 +12,11 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+from plan.check_cli import add_check_command, check_command
 from plan.diff_cli import add_diff_parser, run_diff
 from plan.gc_pause import gc_paused
+from plan.init_cli import add_init_command, init_command
+from plan.stacks import StackError, stack_source
 
 EXIT_INVALID_CONFIG = 2
 EXIT_CANNOT_WRITE = 1
@@ -28,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--config-file", type=Path, help="read this stack file instead")
     plan.add_argument("--out", type=Path, help="write the plan's files into this directory")
     plan.add_argument("--format", choices=["text", "json"], default="text", help="summary format (default: text)")
+    add_init_command(commands)
+    add_check_command(commands)
     add_diff_parser(commands)
     commands.add_parser("schema", help="print the JSON schema of a stack file (for editors)")
     return parser
@@ -41,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(schema_text())
         return 0
+    if args.command == "init":
+        return init_command(args)
+    if args.command == "check":
+        return check_command(args)
     with gc_paused():
         if args.command == "diff":
             return run_diff(args)
@@ -62,14 +71,23 @@ def run() -> NoReturn:
 
 def _plan(args: argparse.Namespace) -> int:
     from config.loading import ConfigError, apply_stack_file, load_lab_config
+    from plan.out_dir import OutDirError, Written, earlier_plan, record, remove_earlier
 
-    stack_file: Path = args.config_file or Path(f"Pulumi.{args.stack}.yaml")
-    stack = args.stack if args.config_file is None else stack_file.stem.removeprefix("Pulumi.")
     try:
-        apply_stack_file(stack_file)
+        stack, path = stack_source(args.stack, args.config_file)
+    except StackError as error:
+        print(f"homelab plan: {error}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    try:
+        earlier = earlier_plan(args.out) if args.out is not None else []
+    except OutDirError as error:
+        print(f"homelab plan: cannot write the plan to {args.out}: {error}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
+    try:
+        apply_stack_file(path)
         config = load_lab_config()
     except ConfigError as error:
-        print(f"homelab plan: invalid config in {stack_file}:", file=sys.stderr)
+        print(f"homelab plan: invalid config in {path}:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
@@ -79,13 +97,18 @@ def _plan(args: argparse.Namespace) -> int:
     from plan.write import write_plan
 
     result = run_plan(config, stack)
+    written: Written | None = None
     if args.out is not None:
         try:
-            write_plan(result, args.out)
+            remove_earlier(args.out, earlier)
+            written = record(args.out, write_plan(result, args.out), earlier)
         except OSError as error:
             print(f"homelab plan: cannot write the plan to {args.out}: {error.strerror}", file=sys.stderr)
             return EXIT_CANNOT_WRITE
     sys.stdout.write(summary_json(result) if args.format == "json" else summary_text(result))
+    if written is not None:
+        sys.stdout.flush()
+        print(f"homelab plan: {written.describe()}", file=sys.stderr)
     return 0
 
 

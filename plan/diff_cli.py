@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from plan.stacks import project_dir
+
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 1
 EXIT_INVALID_CONFIG = 2
@@ -25,7 +27,8 @@ def add_diff_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 def stack_file(argument: str) -> Path:
     """`Pulumi.<name>.yaml` for a stack name, else the file as given (a YAML name is always a file)."""
-    path, named = Path(argument), Path(f"Pulumi.{argument}.yaml")
+    # A stack name is the project's stack file, wherever the user is (`plan.stacks.project_dir`).
+    path, named = Path(argument), project_dir() / f"Pulumi.{argument}.yaml"
     if path.suffix in (".yaml", ".yml") or (path.is_file() and not named.is_file()):
         return path
     return named

@@ -1,28 +1,40 @@
-"""The plan's human summary and its JSON form."""
+"""The plan's human summary and its JSON form (DESIGN §6)."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 
 from components import outputs
-from config.guests import lab_guests
-from plan.graph import longest_chain
+from plan.graph import dependency_order, longest_chain
+from plan.inventory import guest_rows, host_totals
 from plan.run import PlanResult
+
+PROVIDER_PREFIX = "pulumi:providers:"
 
 
 def _components(result: PlanResult) -> list[tuple[str, str, int]]:
-    """Top-level components with the number of resources inside each."""
+    """Top-level components in dependency order, with the number of resources inside each.
+
+    Providers are not components: they are listed with what they serve, not counted here.
+    """
     by_urn = {r.urn: r for r in result.registrations}
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     for registration in result.registrations:
         top = registration
         while top.parent in by_urn:
             top = by_urn[top.parent]
         if top is not registration:
-            counts[top.urn] += 1
-    return [(r.name, r.type, counts[r.urn]) for r in result.registrations if r.parent not in by_urn]
+            counts[top.urn] = counts.get(top.urn, 0) + 1
+    return [
+        (r.name, r.type, counts.get(r.urn, 0))
+        for r in dependency_order(result.registrations)
+        if not r.type.startswith(PROVIDER_PREFIX)
+    ]
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def summary_data(result: PlanResult) -> dict[str, Any]:
@@ -33,10 +45,8 @@ def summary_data(result: PlanResult) -> dict[str, Any]:
         "customResources": sum(r.custom for r in result.registrations),
         "components": [{"name": n, "type": t, "resources": c} for n, t, c in _components(result)],
         "longestChain": len(longest_chain(result.registrations)),
-        "guests": [
-            {"name": g.name, "role": g.role.value, "address": str(g.address), "mac": g.mac, "host": g.proxmox_node}
-            for g in lab_guests(config)
-        ],
+        "guests": [row.as_json() for row in guest_rows(config)],
+        "hosts": [totals.as_json() for totals in host_totals(config, result.registrations)],
         "router": {"wan": str(config.network.router.wan_address), "lan": str(config.network.router.address)},
         "requestPath": outputs.request_path(config),
         "laptop": {
@@ -53,18 +63,36 @@ def summary_json(result: PlanResult) -> str:
     return json.dumps(summary_data(result), indent=2, sort_keys=True) + "\n"
 
 
+def _guest_line(guest: dict[str, Any]) -> str:
+    size = f"{guest['cores']} cpu {guest['memoryMiB']:>5} MiB {guest['diskGiB']:>3} GiB"
+    where = f"{guest['kind']:<3} {guest['vmId']:<6} on {guest['host']}"
+    return f"  {guest['name']:<14} {guest['role']:<12} {where:<20} {size}   {guest['address']:<15} {guest['mac']}"
+
+
+def _host_lines(host: dict[str, Any]) -> list[str]:
+    disks = ", ".join(f"{size} GiB on {store}" for store, size in host["diskGiB"].items())
+    return [
+        f"  {host['host']}: {plural(len(host['guests']), 'guest')}, {host['cores']} cores, "
+        f"{host['memoryMiB']} MiB memory, {disks}",
+        *(f"    downloads {name}" for name in host["files"]),
+    ]
+
+
 def summary_text(result: PlanResult) -> str:
     data = summary_data(result)
     lines = [
-        f"homelab plan: stack {data['stack']}: {data['resources']} resources "
+        f"homelab plan: stack {data['stack']}: {plural(data['resources'], 'resource')} "
         f"({data['customResources']} managed by providers), longest dependency chain {data['longestChain']}",
         "",
-        "Components:",
-        *(f"  {c['name']:<22} {c['type']:<38} {c['resources']:>3} resources" for c in data["components"]),
+        "Components, in dependency order:",
+        *(f"  {c['name']:<22} {c['type']:<38} {plural(c['resources'], 'resource')}" for c in data["components"]),
         "",
-        "Guests (DHCP reservations on the lab bridge):",
-        *(f"  {g['name']:<16} {g['role']:<13} {g['address']:<16} {g['mac']}  on {g['host']}" for g in data["guests"]),
-        f"  router           WAN {data['router']['wan']}, LAN {data['router']['lan']}",
+        "Guests (addresses reserved in the router's DHCP on the lab bridge):",
+        *(_guest_line(guest) for guest in data["guests"]),
+        f"  router WAN address {data['router']['wan']}",
+        "",
+        "What each Proxmox host must hold:",
+        *(line for host in data["hosts"] for line in _host_lines(host)),
         "",
         "Request path:",
         *(f"  {index}. {step}" for index, step in enumerate(data["requestPath"], start=1)),
@@ -75,6 +103,7 @@ def summary_text(result: PlanResult) -> str:
         *(f"  macOS:       {route}" for route in data["laptop"]["routesMacos"]),
         f"  HTTPS:       {data['laptop']['httpsUrl']} once the lab CA is trusted "
         "(pulumi stack output caCertificate > lab-ca.pem; README: Trusting the lab CA)",
+        f"  then:        ./dev check --stack {data['stack']}   (every hop of the request path, from this machine)",
         "",
         "Stack outputs:",
         *(f"  {name}: {json.dumps(value)}" for name, value in sorted(data["outputs"].items())),

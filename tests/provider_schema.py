@@ -46,7 +46,7 @@ CUSTOM_RESOURCE: Schema = {
 
 def require_provider_schemas() -> Path:
     """`<schemas>/providers`; skips the test when it is absent (fails in CI)."""
-    return require_schemas("providers")
+    return require_schemas("providers") / "providers"
 
 
 def input_errors(token: str, inputs: dict[str, Any]) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -42,6 +44,24 @@ def stack_config(name: str) -> LabConfig:
 @functools.cache
 def stack_plan(name: str) -> PlanResult:
     return run_plan(stack_config(name), name)
+
+
+def run_homelab(*args: str | Path, cwd: Path = REPO, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The `homelab` command in a child process, as a user runs it (from `cwd`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "plan.cli", *map(str, args)],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def file_tree(root: Path) -> dict[str, bytes]:
+    """Every file under `root` by relative path, with its bytes."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 VM = "proxmoxve:index/vmLegacy:VmLegacy"
@@ -125,12 +145,21 @@ def _absent(message: str) -> NoReturn:
     pytest.skip(message)
 
 
-def require_schemas(subfolder: str = "") -> Path:
-    """The schemas folder (or a subfolder of it); skips the test when it is absent (fails in CI)."""
-    folder = schemas_dir() / subfolder if subfolder else schemas_dir()
-    if folder.is_dir():
+def require_schemas(*files: str) -> Path:
+    """The schemas folder, holding `files`; otherwise the test skips saying what to put where (fails in CI)."""
+    folder = schemas_dir()
+    missing = [name for name in files if not (folder / name).exists()]
+    if folder.is_dir() and not missing:
         return folder
-    _absent(f"upstream schemas not found in {folder}: put the upstream schemas there or set HOMELAB_SCHEMAS_DIR")
+    wanted = ", ".join(missing) or "the upstream schemas"
+    found = "not found" if not folder.is_dir() else "incomplete"
+    message = (
+        f"upstream schemas {found} in {folder}: put {wanted} there, unmodified from upstream "
+        "(README: Upstream schemas), or set HOMELAB_SCHEMAS_DIR to the folder that holds them"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def require_chart(name: str, version: str) -> Path:
@@ -165,6 +194,11 @@ def closed(schema: Any) -> Any:
     if "properties" in schema and not open_ended:
         result["additionalProperties"] = False
     return result
+
+
+def require_schema(name: str) -> Path:
+    """One upstream schema file (see `require_schemas`)."""
+    return require_schemas(name) / name
 
 
 StackEdit = Callable[[dict[str, Any]], None]

@@ -27,7 +27,7 @@ from components.kubernetes.helm_values import (
     traefik_values,
 )
 from config.models import LabConfig
-from tests.support import STACKS, named, require_schemas, stack_config, stack_plan
+from tests.support import STACKS, named, require_schema, stack_config, stack_plan
 
 Values = dict[str, Any]
 RELEASES: dict[str, tuple[HelmChart, Callable[[LabConfig], Values]]] = {
@@ -70,7 +70,7 @@ def validator_class(schema: Values) -> type[Validator]:
 
 
 def _chart_file(chart: HelmChart, suffix: str) -> Path:
-    return require_schemas() / f"{chart.chart}-{chart.version}.{suffix}"
+    return require_schema(f"{chart.chart}-{chart.version}.{suffix}")
 
 
 def _defaults(chart: HelmChart) -> Values:

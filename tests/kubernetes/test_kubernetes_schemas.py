@@ -19,7 +19,7 @@ from kubernetes_validate import utils as kubernetes_validate
 
 from components.kubernetes.manifests import site_deployment
 from tests.kubernetes.objects import BUILT_IN, CUSTOM, Manifest
-from tests.support import STACKS, closed, require_schemas, stack_config
+from tests.support import STACKS, closed, require_schema, stack_config
 
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -47,7 +47,7 @@ def _served_schema(crd: Manifest, api_version: str) -> Manifest:
 
 @cache
 def _crd_validator(crd_file: str, api_version: str) -> Draft4Validator:
-    (crd,) = list(yaml.safe_load_all((require_schemas() / crd_file).read_text(encoding="utf-8")))
+    (crd,) = list(yaml.safe_load_all(require_schema(crd_file).read_text(encoding="utf-8")))
     schema = closed(_served_schema(crd, api_version))
     # CRD schemas are OpenAPI v3.0 (JSON Schema draft 4 semantics).
     Draft4Validator.check_schema(schema)

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from config.loading import load_stack_file
 from tests.network.build import build_lab
-from tests.network.inputs import REPO, plan_files
+from tests.network.inputs import STACKS, plan_files
 from tests.network.lab import Lab
 from tests.network.netns import Namespaces
 from tests.network.tools import require_root, require_tools
 
-# The example stack, and one with other subnets, pool, host, a VIP and more guests.
-STACKS: dict[str, Path] = {
-    "dev": REPO / "Pulumi.dev.yaml",
-    "ha-two-hosts": REPO / "tests/fixtures/valid/ha-two-hosts.yaml",
-}
 TOOLS = ("ip", "ss", "nft", "dnsmasq", "dhclient", "curl", "unshare", "sysctl", "conntrack", "ping")
 
 

@@ -20,6 +20,11 @@ from tests.support import REPO
 
 PLAN_DIR_ENV = "HOMELAB_NETTEST_PLAN_DIR"
 SUMMARY = "summary.json"
+# The example stack, and one with other subnets, pool, host, a VIP and more guests.
+STACKS: dict[str, Path] = {
+    "dev": REPO / "Pulumi.dev.yaml",
+    "ha-two-hosts": REPO / "tests/fixtures/valid/ha-two-hosts.yaml",
+}
 VM = "proxmoxve:index/vmLegacy:VmLegacy"
 CONTAINER = "proxmoxve:index/containerLegacy:ContainerLegacy"
 

@@ -8,54 +8,24 @@ shared with the other modules: its plain listener on 443 comes back afterwards.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from components.kubernetes.certificates import ca_profile, site_profile
-from tests.network.certificates import issue
-from tests.network.lab import HERE, Lab
+from tests.network.https_site import HTTPS_PORT, HttpsSite, https_site_served
+from tests.network.lab import Lab
 
 pytestmark = pytest.mark.network
 
-HTTPS_PORT = 443
-LISTENER = f"ingress-{HTTPS_PORT}"  # the label `build` gives the plain listener it starts there
 CURL_OK = 0
 CURL_PEER_NOT_VERIFIED = 60  # "SSL certificate problem" / "no alternative certificate subject name matches"
-
-
-@dataclass(frozen=True)
-class HttpsSite:
-    lab: Lab
-    host: str
-    address: str
-    ca_file: Path
-    stranger_ca_file: Path
 
 
 @pytest.fixture(scope="module")
 def https_site(lab: Lab) -> Iterator[HttpsSite]:
     """The ingress node's 443 listener replaced by an HTTPS one with a lab-CA certificate for the host."""
-    address, host = lab.plan.hosts_line.split()
-    folder = lab.workdir / "tls"
-    ca = issue(ca_profile(lab.config.cluster.name))
-    ca_file, _ = ca.write(folder, "lab-ca")
-    cert_file, key_file = issue(site_profile(host), ca).write(folder, "site")
-    # A CA with the same name and uses but another key: trusting it must not be enough.
-    stranger_file, _ = issue(ca_profile(lab.config.cluster.name)).write(folder, "stranger-ca")
-    root = lab.workdir / "www" / LISTENER
-    node = lab.guest(lab.ingress_node)
-    stub = [sys.executable, str(HERE / "http_stub.py"), str(HTTPS_PORT), str(root)]
-    lab.ns.spawn(node, LISTENER, *stub, str(cert_file), str(key_file))
-    lab.ns.wait_listening(node, "tcp", "0.0.0.0", HTTPS_PORT)
-    try:
-        yield HttpsSite(lab, host, address, ca_file, stranger_file)
-    finally:
-        lab.ns.spawn(node, LISTENER, *stub)
-        lab.ns.wait_listening(node, "tcp", "0.0.0.0", HTTPS_PORT)
+    with https_site_served(lab) as site:
+        yield site
 
 
 def _curl(site: HttpsSite, ns: str, *options: str, host: str | None = None) -> tuple[int, str, str]:

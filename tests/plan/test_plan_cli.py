@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from config.guests import talos_nodes
-from tests.support import REPO, STACKS, stack_config
+from plan.out_dir import MANIFEST
+from tests.support import STACKS, file_tree, run_homelab, stack_config
 
 RECORD_KEYS = {
     "urn",
@@ -27,18 +27,10 @@ RECORD_KEYS = {
 
 
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plan.cli", "plan", *map(str, args)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_homelab("plan", *args)
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+tree = file_tree
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +58,7 @@ def test_example_plan_writes_every_contract_file(example_out: Path) -> None:
     assert expected <= written
     assert any(name.startswith("kubernetes/ingress-") for name in written)
     assert {name.split("/")[0] for name in written} == {
+        MANIFEST,
         "resources.json",
         "graph.mmd",
         "router",

@@ -186,9 +186,8 @@ def test_preview_may_comment(preview: dict[str, Any]) -> None:
 def test_preview_installs_the_program(preview: dict[str, Any]) -> None:
     (setup,) = uses(preview, "actions/setup-python")
     assert str(setup["with"]["python-version"]) == "3.11"
-    install = _run_containing(preview, "pip install")
-    assert "-e ." in install
-    assert "uv" in install, "Pulumi.yaml names the uv toolchain: uv must be on PATH"
+    install = _run_containing(preview, "uv sync --locked")
+    assert "pip install --quiet uv" in install, "Pulumi.yaml names the uv toolchain: uv must be on PATH"
     ordered = steps(preview)
     assert ordered.index(setup) < ordered.index(_pulumi_step(preview))
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from components.talos.patches import LAB_LINK_ALIAS, cluster_endpoint, node_patches, patches_document
 from config.guests import Guest, Role, client_guest, talos_nodes
 from config.loading import load_stack_file
-from tests.support import REPO, STACKS, require_schemas, stack_config
+from tests.support import REPO, STACKS, require_schema, stack_config
 
 DEV = REPO / "Pulumi.dev.yaml"
 HA = REPO / "tests/fixtures/valid/ha-two-hosts.yaml"
@@ -58,9 +58,7 @@ def _workers(stack: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def talos_schema() -> Document:
-    path = require_schemas() / TALOS_SCHEMA
-    if not path.is_file():
-        pytest.fail(f"{path} is missing from the schemas folder")
+    path = require_schema(TALOS_SCHEMA)
     return json.loads(path.read_text(encoding="utf-8"))
 
 
