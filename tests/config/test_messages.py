@@ -1,13 +1,14 @@
-"""Problem lines for models of any shape (config.messages): typo suggestions at every depth."""
+"""Problem lines for models of any shape (config.messages), and the Talos config contract's wording."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from config.messages import validation_problem
+from config.versions import ConfigContract
 
 
 class _Leaf(BaseModel):
@@ -45,3 +46,17 @@ def _problem(raw: dict[str, Any]) -> str:
 )
 def test_suggestions_follow_lists_and_optional_models(raw: dict[str, Any], problem: str) -> None:
     assert _problem(raw) == problem
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("1.13", "'1.13' is not a Talos config contract (expected vMAJOR.MINOR, e.g. v1.13)"),
+        ("v1.12", "v1.12 is not supported (supported: v1.13)"),
+        (13, "expected a Talos minor, got 13"),
+    ],
+)
+def test_config_contract_messages(value: Any, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        TypeAdapter(ConfigContract).validate_python(value)
+    assert str(caught.value.errors()[0]["msg"]).removeprefix("Value error, ") == message
