@@ -26,6 +26,8 @@ def _value(text: str) -> Any:
         ("+12", 12),
         ("-12", -12),
         ("1_000", 1000),
+        ("1__0_", 10),  # YAML 1.1 allows '_' anywhere after the first digit; Python's int() does not
+        ("!custom 5", 5),  # a local tag the reader does not know: resolved as if untagged
         ("0", 0),
         ("017", 15),  # YAML 1.1 octal, as yaml.v2 reads it
         ("-017", -15),
