@@ -127,6 +127,7 @@ def test_merge_key_only_as_a_key() -> None:
         ("a: 1\n---\nb: 2\n", (2, 1), "a stack file holds one YAML document; found a second one"),
         ("a: [1,\n", (2, 1), "did not find expected node content"),
         ("a:\n  b: \x07\n", (2, 6), "character #x0007 is not allowed in YAML"),
+        ("\na: \x07\n", (2, 4), "character #x0007 is not allowed in YAML"),  # lines counted from the first byte
     ],
 )
 def test_problems_name_line_and_column(text: str, where: tuple[int, int], message: str) -> None:
