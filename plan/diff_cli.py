@@ -59,6 +59,12 @@ def run_diff(args: argparse.Namespace) -> int:
     stack = stack_name(
         old_file if old_file.name.startswith("Pulumi.") or not new_file.name.startswith("Pulumi.") else new_file
     )
-    changes = diff_plans(run_plan(configs[0], stack), run_plan(configs[1], stack))
-    sys.stdout.write(diff_json(changes) if args.format == "json" else diff_text(args.old, args.new, changes))
+    from plan.rollout_steps import planned_rollout_steps
+
+    old_plan, new_plan = run_plan(configs[0], stack), run_plan(configs[1], stack)
+    changes = diff_plans(old_plan, new_plan)
+    if args.format == "json":
+        sys.stdout.write(diff_json(changes))
+    else:
+        sys.stdout.write(diff_text(args.old, args.new, changes, planned_rollout_steps(old_plan, new_plan)))
     return EXIT_CHANGES if changes else EXIT_NO_CHANGES

@@ -20,7 +20,8 @@ def diff_json(changes: list[Change]) -> str:
     return json.dumps({"changes": [change.as_json() for change in changes]}, indent=2) + "\n"
 
 
-def diff_text(old: str, new: str, changes: list[Change]) -> str:
+def diff_text(old: str, new: str, changes: list[Change], rollout: list[str] | None = None) -> str:
+    """`rollout`: the upgrade steps the cluster's rollout command will take (nodes on target are skipped)."""
     if not changes:
         return f"homelab diff {old} -> {new}: no changes\n"
     counts = Counter(change.action for change in changes)
@@ -33,6 +34,9 @@ def diff_text(old: str, new: str, changes: list[Change]) -> str:
         lines += ["", f"{_HEADINGS[action]}:"]
         for change in group:
             lines += _describe(change)
+    if rollout:
+        lines += ["", "upgrade steps the rollout will run, one at a time (a node already on target is skipped):"]
+        lines += [f"  {number}. {step}" for number, step in enumerate(rollout, start=1)]
     return "\n".join(lines) + "\n"
 
 
