@@ -150,8 +150,17 @@ def test_the_config_contract_follows_its_own_key_not_the_talos_version() -> None
     assert old.by_type(SECRETS)[0].inputs == new.by_type(SECRETS)[0].inputs
 
 
-def test_a_talos_patch_bump_updates_the_configs_the_client_and_the_rollout_and_replaces_nothing() -> None:
-    old, new = bumped("talos")
+@pytest.mark.parametrize(
+    ("what", "changed_config_arg", "versions", "tools_url"),
+    [
+        ("talos", "configPatches", ("v1.13.10", "1.36.3"), TALOSCTL_URL.format(version="v1.13.10")),
+        ("kubernetes", "kubernetesVersion", ("v1.13.9", "1.36.3"), KUBECTL_URL.format(version="1.36.3")),
+    ],
+)
+def test_a_version_bump_updates_the_configs_the_client_and_the_rollout_and_replaces_nothing(
+    what: str, changed_config_arg: str, versions: tuple[str, str], tools_url: str
+) -> None:
+    old, new = bumped(what)
     nodes = [node.name for node in (*new.config.cluster.control_planes, *new.config.cluster.workers)]
     client = client_guest(new.config).name
     assert changes(old, new) == {
@@ -159,35 +168,28 @@ def test_a_talos_patch_bump_updates_the_configs_the_client_and_the_rollout_and_r
         ROLLOUT: {"stdin"},
         **{f"cluster-{node}-apply": {"machineConfigurationInput"} for node in nodes},
     }
-    # Each node's new config differs in its installer image only.
+    # Each node's new config differs in that one argument only (a Talos bump: the installer image in a patch).
     old_configs, new_configs = machine_config_args(old), machine_config_args(new)
     for node in nodes:
         before, after = old_configs[node], new_configs[node]
-        assert {key for key in after if after[key] != before[key]} == {"configPatches"}
-        assert yaml.safe_load(after["configPatches"][0])["machine"]["install"]["image"].endswith(":v1.13.10")
-    assert named(new, ROLLOUT).inputs["stdin"] == rollout_script(target(new))
-    assert "TALOS_VERSION=v1.13.10" in named(new, ROLLOUT).inputs["stdin"]
-    assert TALOSCTL_URL.format(version="v1.13.10") in named(new, f"{client}-tools").inputs["stdin"]
-
-
-def test_a_kubernetes_minor_bump_updates_the_configs_the_client_and_the_rollout_and_replaces_nothing() -> None:
-    old, new = bumped("kubernetes")
-    nodes = [node.name for node in (*new.config.cluster.control_planes, *new.config.cluster.workers)]
-    client = client_guest(new.config).name
-    assert changes(old, new) == {
-        f"{client}-tools": {"stdin"},
-        ROLLOUT: {"stdin"},
-        **{f"cluster-{node}-apply": {"machineConfigurationInput"} for node in nodes},
-    }
-    old_configs, new_configs = machine_config_args(old), machine_config_args(new)
-    for node in nodes:
-        before, after = old_configs[node], new_configs[node]
-        assert {key for key in after if after[key] != before[key]} == {"kubernetesVersion"}
+        assert {key for key in after if after[key] != before[key]} == {changed_config_arg}
     script = named(new, ROLLOUT).inputs["stdin"]
-    assert "KUBERNETES_VERSION=1.36.3" in script and "TALOS_VERSION=v1.13.9" in script
-    # The client's kubectl follows.
-    tools = named(new, f"{client}-tools").inputs["stdin"]
-    assert KUBECTL_URL.format(version="1.36.3") in tools and "1.35.4" not in tools
+    assert script == rollout_script(target(new))
+    assert f"TALOS_VERSION={versions[0]}" in script and f"KUBERNETES_VERSION={versions[1]}" in script
+    # The client's talosctl or kubectl follows.
+    assert tools_url in named(new, f"{client}-tools").inputs["stdin"]
+
+
+def test_a_talos_bump_changes_only_the_installer_image_in_the_patches() -> None:
+    old, new = bumped("talos")
+    for node, args in machine_config_args(new).items():
+        assert yaml.safe_load(args["configPatches"][0])["machine"]["install"]["image"].endswith(":v1.13.10"), node
+    assert machine_config_args(old) != machine_config_args(new)
+
+
+def test_a_kubernetes_bump_drops_the_old_kubectl() -> None:
+    _, new = bumped("kubernetes")
+    assert "1.35.4" not in named(new, f"{client_guest(new.config).name}-tools").inputs["stdin"]
 
 
 @pytest.mark.parametrize("what", ["talos", "kubernetes"])
