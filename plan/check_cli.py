@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plan.check import CheckOptions, hops, walk
 from plan.stacks import StackError, stack_source
 
 EXIT_BROKEN = 1
@@ -51,6 +50,9 @@ def check_command(args: argparse.Namespace) -> int:
     if not 0 < args.timeout <= 60:
         print(f"homelab check: --timeout {args.timeout:g} must be between 0 and 60 seconds", file=sys.stderr)
         return EXIT_INVALID
+
+    # The probes (sockets, TLS, HTTP) load only for `check`, not with every `homelab` command.
+    from plan.check import CheckOptions, hops, walk
 
     path_hops = hops(config, CheckOptions(args.hosts_file, args.timeout, args.ca_file))
     print(f"homelab check: stack {stack}, {len(path_hops)} hops from this machine to http://{config.site.host}/")
