@@ -6,7 +6,7 @@
 
 - the floor: a bare `python -c "from ... import ..."` of what the program's resources and
   invokes come from (`benchmarks/floor.py`);
-- `python -m plan.cli plan --stack dev --out DIR`: the example stack, exactly what a user runs;
+- `python -m cli.main plan --stack dev --out DIR`: the example stack, exactly what a user runs;
 - the same for a generated stack (default 3 control planes with a VIP and 60 workers).
 
 One untimed warm-up run of each comes first; bytecode is cached in a temporary directory,
@@ -126,13 +126,13 @@ def measure(runs: int, workers: int, control_planes: int, work: Path) -> dict[st
         Case(
             "example",
             "plan: example stack (dev)",
-            [python, "-m", "plan.cli", "plan", "--stack", "dev", "--out", str(work / "example")],
+            [python, "-m", "cli.main", "plan", "--stack", "dev", "--out", str(work / "example")],
             work / "example",
         ),
         Case(
             "scaled",
             f"plan: {control_planes} cp + {workers} workers",
-            [python, "-m", "plan.cli", "plan", "--config-file", str(stack_file), "--out", str(work / "scaled")],
+            [python, "-m", "cli.main", "plan", "--config-file", str(stack_file), "--out", str(work / "scaled")],
             work / "scaled",
         ),
     ]

@@ -195,8 +195,17 @@ CALLS: dict[str, Callable[[dict[str, Any]], Outputs]] = {
 }
 
 
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
 class LabMocks(Mocks):
+    def __init__(self, previous: Outputs | None = None) -> None:
+        self.previous = previous
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str, Outputs]:
+        if args.typ == STACK_REFERENCE:
+            # The program reading its own stack: the outputs of the last `up` (none before the first).
+            return str(args.resource_id), {"name": args.resource_id, "outputs": self.previous or {}}
         return RESOURCES.get(args.typ, _echo)(args)
 
     def call(self, args: MockCallArgs) -> tuple[Outputs, list[tuple[str, str]]]:

@@ -143,17 +143,6 @@ class RecordingMonitor(MockMonitor):
 
 
 def _serialized(values: dict[str, Any]) -> Any:
-    """`rpc.serialize_properties`, without running an event loop when nothing needs waiting for.
-
-    The mocks' plain values (no outputs, no resource references) serialise in the
-    coroutine's first step; anything else takes the event loop, as MockMonitor does.
-    """
-    step = rpc.serialize_properties(values, {})
-    try:
-        step.send(None)
-    except StopIteration as finished:
-        return finished.value
-    step.close()
     return _sync_await(rpc.serialize_properties(values, {}))
 
 

@@ -15,7 +15,6 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
 from config.models import LabConfig
-from plan.gc_pause import gc_paused
 from plan.mocks import LabMocks
 from plan.monitor import InvokeRecord, RecordingMonitor, Registration
 from plan.redaction import SECRET, redact
@@ -36,10 +35,12 @@ class PlanResult:
         return [r for r in self.registrations if r.type == type_token]
 
 
-def run_plan(config: LabConfig, stack: str = "dev") -> PlanResult:
+def run_plan(config: LabConfig, stack: str = "dev", previous: dict[str, Any] | None = None) -> PlanResult:
+    """`previous`: the stack outputs of the last `up` (the running lab), as the program reads them from
+    its own stack; None for a stack never deployed."""
     from components.lab import build, stack_outputs
 
-    mocks = LabMocks()
+    mocks = LabMocks(previous)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     exported: dict[str, Any] = {}
@@ -48,9 +49,8 @@ def run_plan(config: LabConfig, stack: str = "dev") -> PlanResult:
         exported.update(stack_outputs(build(config)))
         await _settle()
 
-    with gc_paused():
-        _sync_await(run_pulumi_func(program))
-        outputs, secret_outputs = _resolve(exported)
+    _sync_await(run_pulumi_func(program))
+    outputs, secret_outputs = _resolve(exported)
     return PlanResult(
         config=config,
         stack=stack,

@@ -7,12 +7,15 @@ copied into the repo. A fresh clone without them skips those tests; CI must have
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,7 +24,7 @@ import yaml
 
 from config.loading import load_stack_file
 from config.models import LabConfig
-from plan.diff import Change, diff_plans
+from diff.engine import Change, diff_plans
 from plan.monitor import InvokeRecord, Registration
 from plan.run import PlanResult, run_plan
 
@@ -49,7 +52,7 @@ def stack_plan(name: str) -> PlanResult:
 def run_homelab(*args: str | Path, cwd: Path = REPO, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """The `homelab` command in a child process, as a user runs it (from `cwd`)."""
     return subprocess.run(
-        [sys.executable, "-m", "plan.cli", *map(str, args)],
+        [sys.executable, "-m", "cli.main", *map(str, args)],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -57,6 +60,23 @@ def run_homelab(*args: str | Path, cwd: Path = REPO, timeout: float = 120) -> su
         timeout=timeout,
         check=False,
     )
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def homelab(*args: str | Path) -> Ran:
+    """The `homelab` command in this process (`cli.main.main`), its output captured."""
+    from cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(arg) for arg in args])
+    return Ran(code, out.getvalue(), err.getvalue())
 
 
 def file_tree(root: Path) -> dict[str, bytes]:

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import config as runtime_config
 
+from cli.exit_codes import ExitCode
+from cli.main import main
 from config.loading import ConfigError, apply_stack_file, load_lab_config, load_stack_file, parse_lab_config
-from plan.cli import EXIT_INVALID_CONFIG, main
 from tests.support import INVALID, REPO, VALID
 
 EXAMPLE = REPO / "Pulumi.dev.yaml"
@@ -125,7 +126,7 @@ def test_plan_refuses_invalid_stack(path: Path, tmp_path: Path, capsys: pytest.C
     code = main(["plan", "--config-file", str(path), "--out", str(out)])
 
     captured = capsys.readouterr()
-    assert code == EXIT_INVALID_CONFIG == 2
+    assert code == ExitCode.INVALID == 2
     stderr = _stderr_lines(captured.err)
     for line in _expected(path):
         assert line in stderr
@@ -141,7 +142,7 @@ def test_plan_process_exits_2_without_traceback(name: str, tmp_path: Path) -> No
     out.mkdir()  # an existing, empty directory stays empty
 
     result = subprocess.run(
-        [sys.executable, "-m", "plan.cli", "plan", "--config-file", str(path), "--out", str(out)],
+        [sys.executable, "-m", "cli.main", "plan", "--config-file", str(path), "--out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,

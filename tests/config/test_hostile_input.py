@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from pulumi.runtime import config as runtime_config
 
 from benchmarks.stacks import example_stack, scaled_stack, write_stack
+from cli.main import main
 from config.loading import ConfigError, load_stack_file
 from config.messages import MAX_PROBLEMS
 from config.models import LabConfig
-from plan.cli import main
 from tests.support import INVALID
 
 # Budget: 50 examples for each of the three loading properties and 4 full plans, derandomized, no

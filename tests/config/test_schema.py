@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from cli.main import main
 from config.schema import SCHEMA_FILE, schema_text, stack_file_schema
 from config.yaml_reader import read_yaml
-from plan.cli import main
 from tests.support import INVALID, REPO, VALID
 
 VALID_STACKS = [REPO / "Pulumi.dev.yaml", *sorted(VALID.glob("*.yaml"))]

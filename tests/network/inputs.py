@@ -45,7 +45,7 @@ class PlanFiles:
 
 def write_plan(stack_file: Path, out: Path) -> None:
     """Run `homelab plan` as a user would; its JSON summary goes to `<out>/summary.json`."""
-    command = [sys.executable, "-m", "plan.cli", "plan", "--config-file", str(stack_file), "--out", str(out)]
+    command = [sys.executable, "-m", "cli.main", "plan", "--config-file", str(stack_file), "--out", str(out)]
     result = subprocess.run(
         [*command, "--format", "json"], cwd=REPO, capture_output=True, text=True, check=False, timeout=120
     )

@@ -44,7 +44,7 @@ def checked(lab: Lab) -> Iterator[Lab]:
 
 
 def _check(lab: Lab, hosts: str = "hosts", ca_file: Path | None = None) -> tuple[int, str]:
-    command = ["env", f"PYTHONPATH={REPO}", sys.executable, "-m", "plan.cli", "check"]
+    command = ["env", f"PYTHONPATH={REPO}", sys.executable, "-m", "cli.main", "check"]
     command += ["--config-file", str(STACKS[lab.stack]), "--hosts-file", str(lab.workdir / hosts), "--timeout", TIMEOUT]
     if ca_file is not None:
         command += ["--ca-file", str(ca_file)]

@@ -17,7 +17,7 @@ from tests.support import REPO
 PROVIDER_SDKS = ("pulumi_proxmoxve", "pulumiverse_talos", "pulumi_kubernetes", "pulumi_command", "pulumi_tls")
 # Modules that ran: an SDK package registers its submodules lazily, and one it never reads is no cost.
 PRINT_MODULES = "import sys; print('\\n'.join(n for n, m in sys.modules.items() if type(m).__name__ != '_LazyModule'))"
-PLAN_MODULES = f"from plan.cli import main; main(['plan', '--stack', 'dev']); {PRINT_MODULES}"
+PLAN_MODULES = f"from cli.main import main; main(['plan', '--stack', 'dev']); {PRINT_MODULES}"
 
 
 def _provider_modules(*code: str) -> set[str]:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from plan.check import CheckOptions, Hop, Outcome, hops, walk
-from plan.probes import Answer, get_page, hosts_entries, tcp
+from check.hops import CheckOptions, Hop, Outcome, hops, walk
+from check.probes import Answer, get_page, hosts_entries, tcp
 from tests.support import STACKS, run_homelab, stack_config
 
 PAGE_HOST = "www.example.com"

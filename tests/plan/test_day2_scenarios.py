@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from plan.diff import Change
+from diff.engine import Change
 from tests.support import StackEdit, change_set, day2_changes, edited_stack
 
 NEW_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ5YhomelabOwnerKey me@laptop"

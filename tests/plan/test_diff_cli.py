@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support import REPO, edited_stack
+from tests.support import REPO, Ran, edited_stack, homelab
 
-CHANGE_KEYS = {"urn", "type", "name", "action", "paths", "reason"}
+CHANGE_KEYS = {"urn", "type", "name", "action", "paths", "reason", "deleteBeforeReplace"}
 
 
-def run_diff(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "plan.cli", "diff", *map(str, args)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def run_diff(*args: str | Path) -> Ran:
+    return homelab("diff", *args)
 
 
 def add_key(config: dict[str, Any]) -> None:
@@ -34,7 +25,7 @@ def test_the_same_stack_has_no_changes_and_exits_0() -> None:
     assert result.stdout == "homelab diff dev -> dev: no changes\n"
     as_json = run_diff("dev", REPO / "Pulumi.dev.yaml", "--format", "json")
     assert as_json.returncode == 0
-    assert json.loads(as_json.stdout) == {"changes": []}
+    assert json.loads(as_json.stdout) == {"hazards": [], "changes": []}
 
 
 def test_a_change_exits_1_and_json_lists_each_change(tmp_path: Path) -> None:

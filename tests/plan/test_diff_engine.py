@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from plan.diff import UnknownType, changed_paths, diff_plans
+from diff.engine import UnknownType, changed_paths, diff_plans
+from diff.replacements import rules_for
 from plan.monitor import Registration
 from plan.options import RecordedOptions
-from plan.replacements import rules_for
 from plan.run import PlanResult, run_plan
 from tests.support import (
     APPLY,

@@ -35,7 +35,7 @@ def test_invalid_config_raises_run_error_with_the_plan_messages() -> None:
 
 def test_homelab_plan_prints_the_same_messages() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "plan.cli", "plan", "--config-file", str(GUEST_OUTSIDE_LAN)],
+        [sys.executable, "-m", "cli.main", "plan", "--config-file", str(GUEST_OUTSIDE_LAN)],
         capture_output=True,
         text=True,
         check=False,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cli.main import main
 from config.guests import Role, talos_nodes
 from config.loading import load_stack_file
-from plan.cli import main
-from plan.rollout_steps import planned_rollout_steps, rollout_targets
+from diff.rollout_steps import planned_rollout_steps, rollout_targets
 from plan.run import run_plan
 from tests.support import edited_stack, named, stack_config, stack_plan
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from plan.stacks import new_stack_text
+from cli.stacks import new_stack_text
 from tests.support import REPO, file_tree, run_homelab
 
 

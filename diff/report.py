@@ -1,11 +1,13 @@
-"""`homelab diff` output: text for people (replacements first, with why), JSON for tools."""
+"""`homelab diff` output: text for people (hazards first, then replacements with why), JSON for tools."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
-from plan.diff import ACTIONS, Change
+from diff.compare import StackDiff
+from diff.engine import ACTIONS, Change
 
 _SYMBOLS = {"replace": "+-", "create": "+", "update": "~", "delete": "-"}
 _HEADINGS = {
@@ -16,17 +18,26 @@ _HEADINGS = {
 }
 
 
-def diff_json(changes: list[Change]) -> str:
-    return json.dumps({"changes": [change.as_json() for change in changes]}, indent=2) + "\n"
+def diff_json(result: StackDiff) -> str:
+    document: dict[str, Any] = {
+        "hazards": [hazard.as_json() for hazard in result.hazards],
+        "changes": [change.as_json() for change in result.changes],
+    }
+    return json.dumps(document, indent=2) + "\n"
 
 
-def diff_text(old: str, new: str, changes: list[Change], rollout: list[str] | None = None) -> str:
-    """`rollout`: the upgrade steps the cluster's rollout command will take (nodes on target are skipped)."""
-    if not changes:
+def diff_text(old: str, new: str, result: StackDiff) -> str:
+    changes = result.changes
+    if not changes and not result.hazards:
         return f"homelab diff {old} -> {new}: no changes\n"
     counts = Counter(change.action for change in changes)
     summary = ", ".join(f"{counts[action]} {_HEADINGS[action]}" for action in ACTIONS if counts[action])
-    lines = [f"homelab diff {old} -> {new}: {summary}"]
+    lines = [f"homelab diff {old} -> {new}: {summary or 'no resource changes'}"]
+    if result.hazards:
+        lines += ["", "hazards (what the running lab loses or needs from you):"]
+        for hazard in result.hazards:
+            lines.append(f"  ! {hazard.kind.value}: {hazard.subject}")
+            lines.append(f"      {hazard.why}")
     for action in ACTIONS:
         group = [change for change in changes if change.action == action]
         if not group:
@@ -34,9 +45,9 @@ def diff_text(old: str, new: str, changes: list[Change], rollout: list[str] | No
         lines += ["", f"{_HEADINGS[action]}:"]
         for change in group:
             lines += _describe(change)
-    if rollout:
+    if result.rollout:
         lines += ["", "upgrade steps the rollout will run, one at a time (a node already on target is skipped):"]
-        lines += [f"  {number}. {step}" for number, step in enumerate(rollout, start=1)]
+        lines += [f"  {number}. {step}" for number, step in enumerate(result.rollout, start=1)]
     return "\n".join(lines) + "\n"
 
 

@@ -7,52 +7,42 @@ Exit 0 when every hop answers, 1 at the first broken hop (named, with the fix),
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Any
 
-from plan.stacks import StackError, stack_source
-
-EXIT_BROKEN = 1
-EXIT_INVALID = 2
+from cli.exit_codes import ExitCode
+from cli.reporting import invalid_config, refused
+from cli.stacks import StackError, add_stack_options, stack_source
 
 
-def add_check_command(commands: Any) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage]
     check = commands.add_parser("check", help="check the live lab from this machine, hop by hop (no credentials)")
-    source = check.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="read Pulumi.<stack>.yaml (default: dev)")
-    source.add_argument("--config-file", type=Path, help="read this stack file instead")
+    add_stack_options(check)
     check.add_argument("--hosts-file", type=Path, default=Path("/etc/hosts"), help="default: /etc/hosts")
     check.add_argument(
         "--ca-file", type=Path, help="the lab CA (`pulumi stack output caCertificate`): also check the site over HTTPS"
     )
     check.add_argument("--timeout", type=float, default=2.0, help="seconds per probe (default: 2)")
+    check.set_defaults(run=run)
 
 
-def check_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> ExitCode:
     from config.loading import ConfigError, load_stack_file
 
     try:
         stack, path = stack_source(args.stack, args.config_file)
     except StackError as error:
-        print(f"homelab check: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return refused("check", str(error))
     try:
         config = load_stack_file(path)
     except ConfigError as error:
-        print(f"homelab check: invalid config in {path}:", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return EXIT_INVALID
+        return invalid_config("check", path, error)
     if args.ca_file is not None and not args.ca_file.is_file():
-        print(f"homelab check: --ca-file {args.ca_file} does not exist", file=sys.stderr)
-        return EXIT_INVALID
+        return refused("check", f"--ca-file {args.ca_file} does not exist")
     if not 0 < args.timeout <= 60:
-        print(f"homelab check: --timeout {args.timeout:g} must be between 0 and 60 seconds", file=sys.stderr)
-        return EXIT_INVALID
+        return refused("check", f"--timeout {args.timeout:g} must be between 0 and 60 seconds")
 
     # The probes (sockets, TLS, HTTP) load only for `check`, not with every `homelab` command.
-    from plan.check import CheckOptions, hops, walk
+    from check.hops import CheckOptions, hops, walk
 
     path_hops = hops(config, CheckOptions(args.hosts_file, args.timeout, args.ca_file))
     print(f"homelab check: stack {stack}, {len(path_hops)} hops from this machine to http://{config.site.host}/")
@@ -62,6 +52,6 @@ def check_command(args: argparse.Namespace) -> int:
             print(f"        fix: {outcome.fix}")
             later = len(path_hops) - index
             print(f"homelab check: broken at {hop.name}" + (f" ({later} later hops not checked)" if later else ""))
-            return EXIT_BROKEN
+            return ExitCode.BROKEN
     print("homelab check: every hop answers")
-    return 0
+    return ExitCode.OK

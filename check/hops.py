@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from check.probes import Answer, get_page, read_hosts, route_to, tcp
 from components import outputs
 from config.guests import Guest, Role, lab_guests, router_host
 from config.models import LabConfig
-from plan.probes import Answer, get_page, read_hosts, route_to, tcp
 
 SSH, TALOS_API, KUBERNETES_API, HTTP, HTTPS = 22, 50000, 6443, 80, 443
 

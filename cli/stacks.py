@@ -8,6 +8,7 @@ stay relative to where the user is.
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -89,3 +90,21 @@ def init_stack(given: str, project: Path) -> Path:
     with target.open("x", encoding="utf-8") as out:  # "x": a file created meanwhile is not overwritten
         out.write(new_stack_text(example.read_text(encoding="utf-8")))
     return target
+
+
+def stack_argument(given: str) -> tuple[str, Path]:
+    """A positional stack (`homelab diff OLD NEW`): a stack name (`dev` is `Pulumi.dev.yaml` in the
+    project folder) or a stack file (a YAML name is always a file); a name with no file is a StackError
+    in the same words as `--stack`."""
+    path, project = Path(given), project_dir()
+    # `dev` is the stack even in the checkout, where a file (the `./dev` script) has that name.
+    if path.suffix in (".yaml", ".yml") or (path.is_file() and not (project / f"Pulumi.{given}.yaml").is_file()):
+        return path.stem.removeprefix("Pulumi."), path
+    return stack_file(given, project)
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """`--stack NAME | --config-file PATH`, as plan and check take them."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--stack", default=EXAMPLE_STACK, help=f"read Pulumi.<stack>.yaml (default: {EXAMPLE_STACK})")
+    source.add_argument("--config-file", type=Path, help="read this stack file instead")

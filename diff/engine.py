@@ -2,7 +2,7 @@
 
 Resources are matched by URN. Per resource: `create`, `delete`, `update` (the input paths that change,
 minus `ignoreChanges`) or `replace` (an input the provider forces a new resource on, see
-`plan.replacements`, a `replaceOnChanges` path, a replaced `replaceWith` target or provider).
+`diff.replacements`, a `replaceOnChanges` path, a replaced `replaceWith` target or provider).
 What a replacement makes unknown in a preview (its outputs) counts as changed in what consumes it.
 Secret inputs are compared by keyed digest, never by value.
 """
@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from plan.monitor import Registration
-from plan.replacements import (
+from diff.replacements import (
     KEPT_ON_UPDATE,
     UNKNOWN_AFTER_UPDATE,
     Rule,
@@ -22,6 +21,7 @@ from plan.replacements import (
     forcing,
     rules_for,
 )
+from plan.monitor import Registration
 from plan.run import PlanResult
 
 ACTIONS = ("replace", "create", "update", "delete")
@@ -45,6 +45,7 @@ class Change:
             "action": self.action,
             "paths": self.paths,
             "reason": self.reason,
+            "deleteBeforeReplace": self.delete_before_replace,
         }
 
 
