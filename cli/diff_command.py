@@ -38,11 +38,17 @@ def run(args: argparse.Namespace) -> ExitCode:
         except ConfigError as error:
             return invalid_config("diff", path, error)
 
-    from diff.compare import compare_stacks
+    from diff.compare import Refused, plan_change
     from diff.report import diff_json, diff_text
 
     stack = old_name if old_file.name.startswith("Pulumi.") or not new_file.name.startswith("Pulumi.") else new_name
-    result = compare_stacks(configs[0], configs[1], stack)
+    try:
+        result = plan_change(configs[0], configs[1], stack)
+    except Refused as refusal:
+        print(f"homelab diff: {new_file} cannot be applied to the running lab {old_file}:", file=sys.stderr)
+        for problem in refusal.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return ExitCode.INVALID
     if args.format == "json":
         sys.stdout.write(diff_json(result))
     else:

@@ -7,11 +7,13 @@ runs under mocks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import outputs
+from components.day2_guard import INVENTORY_OUTPUT, previous_inventory, reviewed
 from components.kubernetes.lab_ca import LabCertificates, LabCertificatesArgs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
@@ -38,6 +40,7 @@ from config.guests import (
     router_wan_mac,
     talos_nodes,
 )
+from config.inventory import inventory_from_output, lab_inventory
 from config.models import LabConfig
 
 
@@ -58,6 +61,8 @@ def build(config: LabConfig) -> Lab:
     proxmox = config.proxmox
     client_spec = client_guest(config)
     node_specs = talos_nodes(config)
+    previous = previous_inventory()
+    allowed = reviewed(config, previous)
 
     network = LabNetwork(
         "lab-network",
@@ -68,6 +73,12 @@ def build(config: LabConfig) -> Lab:
             host_addresses={host: str(iface) for host, iface in config.network.host_addresses.items()},
         ),
     )
+    # Every guest sits on its lab bridge: waiting for the review there means no guest is created,
+    # replaced or updated before a refused change stops the program.
+    lab_bridges = {
+        host: pulumi.Output.all(allowed, name).apply(lambda values: str(values[1]))
+        for host, name in network.bridge_names.items()
+    }
     key = ManagementKey("management-key")
     public_keys = key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
     templates = ContainerTemplates(
@@ -80,7 +91,7 @@ def build(config: LabConfig) -> Lab:
         "router",
         _router_args(
             config,
-            lan_bridge=network.bridge_names[router_host(config)],
+            lan_bridge=lab_bridges[router_host(config)],
             public_keys=public_keys,
             private_key=key.private_key,
             template_file_id=templates.file_ids[router_host(config)],
@@ -100,7 +111,7 @@ def build(config: LabConfig) -> Lab:
             TalosNodeArgs(
                 guest=guest,
                 cluster_name=config.cluster.name,
-                bridge=network.bridge_names[guest.proxmox_node],
+                bridge=lab_bridges[guest.proxmox_node],
                 iso_file_id=image.iso_file_ids[guest.proxmox_node],
                 datastore=proxmox.vm_datastore,
                 shared_addresses=tuple(
@@ -115,7 +126,7 @@ def build(config: LabConfig) -> Lab:
         TalosClusterArgs(
             cluster_name=config.cluster.name,
             config_contract=config.cluster.machine_config_contract,
-            kubernetes_version=config.cluster.kubernetes_version,
+            kubernetes_version=previous.apply(lambda value: applied_kubernetes_version(value, config)),
             endpoint=cluster_endpoint(config),
             endpoint_address=str(cluster_endpoint_address(config)),
             nodes=[
@@ -135,7 +146,7 @@ def build(config: LabConfig) -> Lab:
             guest=client_spec,
             talos_version=config.cluster.talos_version,
             kubernetes_version=config.cluster.kubernetes_version,
-            bridge=network.bridge_names[client_spec.proxmox_node],
+            bridge=lab_bridges[client_spec.proxmox_node],
             datastore=proxmox.vm_datastore,
             template_file_id=templates.file_ids[client_spec.proxmox_node],
             public_keys=public_keys,
@@ -211,6 +222,19 @@ def build(config: LabConfig) -> Lab:
     )
 
 
+def applied_kubernetes_version(previous: Any, config: LabConfig) -> str:
+    """The Kubernetes version the machine configs carry. The kubelet and control-plane images are in the
+    machine config, so a new version there would reach every node at once through its apply; while
+    the rollout's `talosctl upgrade-k8s` moves the cluster (control plane first, then the kubelets),
+    the configs keep the version the lab runs, and take the new one at the next `pulumi up`, when
+    upgrade-k8s has already written it (no change on the nodes)."""
+    inventory = inventory_from_output(previous)
+    target = config.cluster.kubernetes_version
+    if inventory is None or inventory.kubernetes_version == target:
+        return target
+    return inventory.kubernetes_version
+
+
 def _router_args(
     config: LabConfig,
     *,
@@ -263,4 +287,5 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "kubeconfig": lab.cluster.kubeconfig,
         "talosconfig": lab.cluster.talosconfig,
         "managementPrivateKey": lab.management_key.private_key,
+        INVENTORY_OUTPUT: lab_inventory(config).as_output(),
     }

@@ -39,6 +39,7 @@ MAX_WORKERS = 250
 MAX_LIST = 16  # DNS forwarders, ports per host
 MAX_ADMIN_CIDRS = 64
 MAX_SSH_KEYS = 64
+MAX_GUESTS_NAMED = 300  # allowDestroy: every guest of the largest lab
 
 
 def _as_written(value: object) -> Any:
@@ -298,3 +299,10 @@ class LabConfig(_Model):
     client: ClientConfig = Field(description="The container on the lab bridge with talosctl and kubectl.")
     load_balancer: LoadBalancerConfig = Field(description="MetalLB's address pool and the ingress address.")
     site: SiteConfig = Field(default=_as_written({}), description="The example site behind Traefik.")
+    allow_destroy: list[DnsLabel] = Field(
+        default=[],
+        max_length=MAX_GUESTS_NAMED,
+        description="Guests (by name in the running lab) that this `pulumi up` may delete or replace with their "
+        "disks: a removed worker, a guest moved to another host or given another VM id. Anything else that would "
+        "destroy a guest is refused.",
+    )

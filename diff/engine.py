@@ -87,6 +87,7 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
                 item.replaced = True
                 item.reasons.append(reason)
     _propagate(pending)
+    deleted_first = _deleted_first(pending)
     for urn, item in pending.items():
         if item.replaced:
             changes[urn] = _change(
@@ -94,8 +95,7 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
                 "replace",
                 item.paths,
                 "; ".join(dict.fromkeys(item.reasons)),
-                delete_before_replace=item.new.options.delete_before_replace
-                or deletes_before_replace(item.new.type, item.new.inputs),
+                delete_before_replace=urn in deleted_first,
             )
         elif item.paths:
             changes[urn] = _change(item.new, "update", item.paths, "")
@@ -105,6 +105,27 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
     return ordered + [
         _change(r, "delete", [], "not in the new config") for r in reversed(old.registrations) if r.urn not in remaining
     ]
+
+
+def _deleted_first(pending: dict[str, _Pending]) -> set[str]:
+    """Replacements whose old resource goes before the new one is created: those asking for it (their
+    option, or the provider's own rule), and every replaced resource that depends on one of them, which
+    the engine deletes first as well (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+    calculateDependentReplacements)."""
+    first = {
+        urn
+        for urn, item in pending.items()
+        if item.replaced
+        and (item.new.options.delete_before_replace or deletes_before_replace(item.new.type, item.new.inputs))
+    }
+    settled = False
+    while not settled:
+        settled = True
+        for urn, item in pending.items():
+            if urn not in first and item.replaced and any(d in first for d in item.new.dependencies):
+                first.add(urn)
+                settled = False
+    return first
 
 
 def _only_from(kept: set[str], registration: Registration, path: str) -> bool:

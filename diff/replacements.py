@@ -119,6 +119,8 @@ _TLS_CERTIFICATES: dict[str, tuple[Rule, ...]] = {
 }
 
 OTHERS: dict[str, tuple[Rule, ...]] = {
+    # A read of a stack's outputs (its id is the stack's name): nothing to replace.
+    "pulumi:pulumi:StackReference": (),
     "tls:index/privateKey:PrivateKey": tuple(
         Rule(path, f"hashicorp/terraform-provider-tls internal/provider/resource_private_key.go: {a} RequiresReplace")
         for path, a in (("algorithm", "algorithm"), ("rsaBits", "rsa_bits"), ("ecdsaCurve", "ecdsa_curve"))

@@ -106,6 +106,24 @@ class RecordingMonitor(MockMonitor):
         mock_inputs = rpc.deserialize_properties(request.object) if has_unknowns(raw) else raw
         return self._register(request, urn, mock_inputs)
 
+    def ReadResource(self, request: Any) -> Any:
+        """A read (the program's StackReference to its own stack) is in the plan like a registration: it is
+        state the guests wait on, with its id (the stack read) as its only input."""
+        response = super().ReadResource(request)
+        properties, _ = redact(rpc.deserialize_properties(request.properties))
+        self.registrations[response.urn] = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            provider=_provider_urn(request.provider),
+            custom=True,
+            dependencies=sorted({*request.dependencies} - {request.parent}),
+            inputs={"id": request.id, **properties},
+            secret_inputs=[],
+        )
+        return response
+
     def _register(self, request: Any, urn: str, inputs: dict[str, Any]) -> Any:
         """MockMonitor.RegisterResource, plus the engine's `additional_secret_outputs`."""
         resource_args = MockResourceArgs(

@@ -20,6 +20,8 @@ from plan.monitor import InvokeRecord, RecordingMonitor, Registration
 from plan.redaction import SECRET, redact
 
 PROJECT = "homelab"
+# What a DIY (local or object-store) backend calls every organization.
+ORGANIZATION = "organization"
 
 
 @dataclass(frozen=True)
@@ -42,14 +44,21 @@ def run_plan(config: LabConfig, stack: str = "dev", previous: dict[str, Any] | N
 
     mocks = LabMocks(previous)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, organization=ORGANIZATION
+    )
     exported: dict[str, Any] = {}
 
     async def program() -> None:
         exported.update(stack_outputs(build(config)))
         await _settle()
 
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    except pulumi.RunError as error:
+        # `pulumi up` would end here; in this process the next plan must not inherit the failed one's tasks.
+        _sync_await(_drain())
+        raise ProgramError(str(error)) from None
     outputs, secret_outputs = _resolve(exported)
     return PlanResult(
         config=config,
@@ -59,6 +68,20 @@ def run_plan(config: LabConfig, stack: str = "dev", previous: dict[str, Any] | N
         outputs=outputs,
         secret_outputs=secret_outputs,
     )
+
+
+class ProgramError(Exception):
+    """The program stopped itself (e.g. the day-2 guard refused the change): its message, one line per reason."""
+
+
+async def _drain() -> None:
+    """Let every output of a failed program finish, and take their failures, so none is left pending."""
+    while pending := [task for task in _tracked_outputs() if not task.done()]:
+        await asyncio.wait(pending)
+    for task in _tracked_outputs():
+        if not task.cancelled():
+            task.exception()
+    _tracked_outputs().clear()
 
 
 async def _settle() -> None:

@@ -29,7 +29,9 @@ class TalosClusterArgs:
     config_contract: str
     """The Talos minor the configs and secrets are generated for (`cluster.machineConfigContract`), not the
     installed version: raising it with an upgrade broke etcd encryption (siderolabs/talos#13885)."""
-    kubernetes_version: str
+    kubernetes_version: pulumi.Input[str]
+    """The version the machine configs carry: the running one while the rollout upgrades Kubernetes
+    (components.lab), so it reaches the nodes in `talosctl upgrade-k8s`'s order, not all at once."""
     endpoint: str
     """The Kubernetes API URL (VIP or first control plane)."""
     endpoint_address: str

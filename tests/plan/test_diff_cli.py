@@ -40,7 +40,7 @@ def test_a_change_exits_1_and_json_lists_each_change(tmp_path: Path) -> None:
     assert "ForceNew" in router["reason"]
 
 
-def test_text_puts_replacements_first_with_why(tmp_path: Path) -> None:
+def test_text_puts_hazards_first_then_replacements_with_why(tmp_path: Path) -> None:
     def key_and_replicas(config: dict[str, Any]) -> None:
         add_key(config)
         config["homelab:site"]["replicas"] = 3
@@ -49,8 +49,9 @@ def test_text_puts_replacements_first_with_why(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].endswith(": 10 to replace, 1 to update")
-    assert lines[2] == "to replace:"
-    assert lines.index("to replace:") < lines.index("to update:")
+    assert lines[2] == "hazards (what the running lab loses or needs from you):"
+    assert lines[3] == "  ! interrupts: router"
+    assert lines.index("  ! interrupts: talos-client") < lines.index("to replace:") < lines.index("to update:")
     router = lines.index(
         "  +- router-container  (proxmoxve:index/containerLegacy:ContainerLegacy)  [delete first, then create]"
     )
