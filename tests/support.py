@@ -24,7 +24,8 @@ import yaml
 
 from config.loading import load_stack_file
 from config.models import LabConfig
-from diff.engine import Change, diff_plans
+from diff.compare import StackDiff, plan_change
+from diff.engine import Change
 from plan.monitor import InvokeRecord, Registration
 from plan.run import PlanResult, run_plan
 
@@ -233,9 +234,14 @@ def edited_stack(directory: Path, edit: StackEdit, base: str = "dev") -> Path:
     return path
 
 
+def day2_diff(new_stack: Path, old: str = "dev") -> StackDiff:
+    """What `homelab diff OLD NEW` reports, NEW planned as the next `up` of the running stack OLD (OLD's plan
+    is cached): NEW's program reads OLD's outputs as the last `up`'s."""
+    return plan_change(stack_config(old), load_stack_file(new_stack), old, stack_plan(old))
+
+
 def day2_changes(new_stack: Path, old: str = "dev") -> list[Change]:
-    """What `homelab diff OLD NEW` reports, NEW planned as the running stack OLD (OLD's plan is cached)."""
-    return diff_plans(stack_plan(old), run_plan(load_stack_file(new_stack), old))
+    return day2_diff(new_stack, old).changes
 
 
 def change_set(changes: list[Change]) -> dict[str, str]:

@@ -111,7 +111,8 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     ),
     # New machine configs applied in place and the client's tools; no VM, ISO or container replaced.
     "bump Talos": (bump_talos, {"talos-client-tools": "update", **APPLIES, **ROLLOUT}),
-    "bump Kubernetes": (bump_kubernetes, {"talos-client-tools": "update", **APPLIES, **ROLLOUT}),
+    # The machine configs keep the running version: upgrade-k8s moves the nodes, in its order.
+    "bump Kubernetes": (bump_kubernetes, {"talos-client-tools": "update", **ROLLOUT}),
     # Every node may announce the pool (its IP filter lists it); bpg replaces an IP set whose entries change.
     "move the pool and the ingress address": (
         move_pool,
