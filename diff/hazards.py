@@ -26,7 +26,8 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CA_CERTIFICATE = "tls:index/selfSignedCert:SelfSignedCert"
 ROUTER_CONFIGURE = "router-configure"
-# VM inputs Proxmox applies only when the guest boots again.
+# VM inputs Proxmox applies only when the guest boots again; bpg then reboots the VM itself
+# (bpg/terraform-provider-proxmox@d6bd1ff proxmoxtf/resource/vm/vm.go: reboot_after_update, default true).
 _REBOOTING_VM_INPUTS = ("cpu", "memory", "networkDevices", "machine", "bios", "scsiHardware")
 
 
@@ -95,7 +96,8 @@ def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig) -> lis
                     Hazard(
                         HazardKind.INTERRUPTS,
                         node,
-                        f"the VM reboots to take {', '.join(rebooting)}: the node is down for about a minute",
+                        f"bpg reboots the VM to take {', '.join(rebooting)} (reboot_after_update): the node is down for "
+                        "about a minute",
                     )
                 )
     applies = [c.name for c in changes if c.type == APPLY and c.action == "update"]
