@@ -263,3 +263,13 @@ def test_text_lists_hazards_before_the_changes(tmp_path: Path) -> None:
     assert lines[2] == "hazards (what the running lab loses or needs from you):"
     assert lines[3] == "  ! destroys: worker-2"
     assert lines.index("  ! destroys: worker-2") < lines.index("to delete:")
+
+
+def test_more_cores_reboot_only_that_node(tmp_path: Path) -> None:
+    code, document, _ = diff(
+        STACKS["dev"], stack_file(tmp_path, "cores", lambda c: cluster(c)["workers"][0].__setitem__("cores", 4))
+    )
+    assert code == 1
+    assert actions(document) == {"worker-1-vm": "update"}
+    assert hazards(document) == [("interrupts", "worker-1")]
+    assert "reboot_after_update" in document["hazards"][0]["why"]
