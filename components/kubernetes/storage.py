@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 
 import pulumi
@@ -70,6 +71,9 @@ class Storage(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
+        # A SHA-256 of the config reveals nothing of the token (a random UUID) and must not make the whole
+        # of the release's values secret; the chart puts the same digest of its own config in the pod template.
+        checksum = pulumi.Output.unsecret(text.apply(lambda config: hashlib.sha256(config.encode()).hexdigest()))
         release = k8s.helm.v3.Release(
             f"{name}-release",
             k8s.helm.v3.ReleaseArgs(
@@ -78,7 +82,7 @@ class Storage(pulumi.ComponentResource):
                 version=CSI_CHART.version,
                 namespace=CSI_CHART.namespace,
                 create_namespace=False,
-                values=csi_values(args.region),
+                values=checksum.apply(lambda digest: csi_values(args.region, digest)),
                 atomic=True,
                 cleanup_on_fail=True,
                 timeout=RELEASE_TIMEOUT_SECONDS,

@@ -39,6 +39,8 @@ CHART_NAME = "proxmox-csi-plugin"
 PROVISIONER = "csi.proxmox.sinextra.dev"
 CONFIG_SECRET = "proxmox-csi-config"
 CONFIG_KEY = "config.yaml"
+# Not the chart's own `checksum/config`, which it computes from `.Values.config` (empty here).
+CONFIG_CHECKSUM_ANNOTATION = "homelab/config-checksum"
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 TOPOLOGY_REGION = "topology.kubernetes.io/region"
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
@@ -69,9 +71,12 @@ def csi_namespace() -> Manifest:
     return _namespace(CSI_CHART.namespace, "privileged")
 
 
-def csi_values(region: str) -> dict[str, Any]:
+def csi_values(region: str, config_checksum: str) -> dict[str, Any]:
     """The config from the program's Secret; the controller on the control planes, the node plugin on every
     node of the region.
+
+    The controller reads its config once, at start; the checksum in its pod template rolls it when the
+    Secret changes (a new token), as the chart does for a config given in its values.
 
     Upstream's Talos values select nodes by `node.cloudprovider.kubernetes.io/platform`, which only a cloud
     controller manager sets; this lab labels its nodes' topology in their machine configs instead, so the
@@ -80,6 +85,7 @@ def csi_values(region: str) -> dict[str, Any]:
     return {
         "existingConfigSecret": CONFIG_SECRET,
         "existingConfigSecretKey": CONFIG_KEY,
+        "controller": {"podAnnotations": {CONFIG_CHECKSUM_ANNOTATION: config_checksum}},
         "nodeSelector": {CONTROL_PLANE_LABEL: ""},
         "tolerations": [{"key": CONTROL_PLANE_LABEL, "effect": "NoSchedule"}],
         "node": {"nodeSelector": {TOPOLOGY_REGION: region}, "tolerations": [{"operator": "Exists"}]},

@@ -8,6 +8,7 @@ the plan registered; it has no values.schema.json, so the values are checked aga
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 import subprocess
@@ -21,6 +22,7 @@ from pulumi.runtime.mocks import MockResourceArgs
 
 from components.kubernetes.storage_manifests import (
     CHART_NAME,
+    CONFIG_CHECKSUM_ANNOTATION,
     CONFIG_SECRET,
     CSI_CHART,
     DEFAULT_CLASS_ANNOTATION,
@@ -36,7 +38,7 @@ from config.storage import VOLUME_OWNER_VM_ID, plugin_api_url, volume_datastore
 from plan.mocks import LabMocks
 from plan.monitor import Registration
 from plan.run import PlanResult
-from tests.support import named, require_chart, require_helm, stack_config, stack_plan, upstream
+from tests.support import STACK_NAMES, named, require_chart, require_helm, stack_config, stack_plan, upstream
 
 Manifest = dict[str, Any]
 STACK = "ha"  # storage on, two hosts
@@ -157,11 +159,31 @@ def test_node_plugin_runs_on_every_node_the_machine_configs_label_with_the_regio
     pod = _one(_rendered(), "DaemonSet")["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {TOPOLOGY_REGION: config.proxmox.cluster_name}
     assert pod["tolerations"] == [{"operator": "Exists"}]  # control planes too, whatever their taints
+    assert {node.proxmox_node for node in talos_nodes(config)} == {"pve-a", "pve-b"}
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_every_node_is_labelled_with_its_region_and_host_storage_or_not(stack: str) -> None:
+    config = stack_config(stack)
     for node in talos_nodes(config):
         (machine,) = [yaml.safe_load(p) for p in node_patches(config, node, "installer") if p.startswith("machine:")]
         labels = machine["machine"]["nodeLabels"]
         assert labels == {TOPOLOGY_REGION: config.proxmox.cluster_name, TOPOLOGY_ZONE: node.proxmox_node}
-    assert {node.proxmox_node for node in talos_nodes(config)} == {"pve-a", "pve-b"}
+
+
+@pytest.mark.schemas
+def test_a_new_token_rolls_the_controller_and_the_values_stay_readable() -> None:
+    release = _release()
+    assert release.secret_inputs == []
+    config = plugin_config(
+        url="https://10.77.0.2:8006/api2/json",
+        token_id=token_id("lab2"),
+        token_secret=_mock_token_secret(),
+        region="lab2-pve",
+        insecure=False,
+    )
+    annotations = _one(_rendered(), "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert annotations[CONFIG_CHECKSUM_ANNOTATION] == hashlib.sha256(config.encode()).hexdigest()
 
 
 @pytest.mark.schemas
