@@ -136,6 +136,28 @@ def test_another_datastore_replaces_the_class_and_moves_the_storage_grant(workdi
     assert paths["storage-access-token-storage"] == ["path"]
 
 
+def rename_proxmox_cluster(config: dict[str, Any]) -> None:
+    config["homelab:proxmox"]["clusterName"] = "home"
+
+
+def test_renaming_the_region_relabels_every_node_and_rewrites_the_plugins_config(workdir: Path) -> None:
+    """Existing volumes keep the region they were provisioned in (their PersistentVolume's node affinity):
+    after a rename no node matches them. The hazard the diff must show."""
+    changes = _changes(workdir, (storage_on,), (storage_on, rename_proxmox_cluster))
+    assert change_set(changes) == {
+        "cluster-cp-1-apply": "update",
+        "cluster-worker-1-apply": "update",
+        "cluster-worker-2-apply": "update",
+        "storage-config": "replace",
+        "storage-release": "update",
+    }
+    release = next(change for change in changes if change.name == "storage-release")
+    assert release.paths == [
+        "values.controller.podAnnotations.homelab/config-checksum",
+        "values.node.nodeSelector.topology.kubernetes.io/region",
+    ]
+
+
 def test_a_new_worker_is_granted_its_vm(workdir: Path) -> None:
     changes = change_set(_changes(workdir, (storage_on,), (storage_on, add_worker)))
     assert {name: action for name, action in changes.items() if name.startswith("storage")} == _access(
