@@ -17,11 +17,14 @@ from components.day2_guard import INVENTORY_OUTPUT, previous_inventory, reviewed
 from components.kubernetes.lab_ca import LabCertificates, LabCertificatesArgs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
+from components.kubernetes.storage import Storage, StorageArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
+from components.kubernetes.volume_example import ExampleVolume
 from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
 from components.proxmox.guest_firewall import talos_shared_addresses
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
+from components.proxmox.storage_access import NodeVm, StorageAccess, StorageAccessArgs
 from components.router.files import render_router_files
 from components.router.router import Router, RouterArgs, RouterNic
 from components.talos.client import TalosClient, TalosClientArgs
@@ -31,6 +34,7 @@ from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
 from config.guests import (
+    Guest,
     Role,
     client_guest,
     cluster_endpoint_address,
@@ -42,6 +46,7 @@ from config.guests import (
 )
 from config.inventory import inventory_from_output, lab_inventory
 from config.models import LabConfig
+from config.storage import plugin_api_url, volume_datastore
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,8 @@ def build(config: LabConfig) -> Lab:
         ExampleSiteArgs(site=config.site, ingress_controller=traefik, certificate=certificates.site),
         in_cluster,
     )
+    if config.storage.enabled:
+        _storage(config, list(zip(node_specs, nodes, strict=True)), in_cluster)
     return Lab(
         config=config,
         router=router,
@@ -233,6 +240,38 @@ def applied_kubernetes_version(previous: Any, config: LabConfig) -> str:
     if inventory is None or inventory.kubernetes_version == target:
         return target
     return inventory.kubernetes_version
+
+
+def _storage(config: LabConfig, nodes: list[tuple[Guest, TalosNode]], in_cluster: pulumi.ResourceOptions) -> None:
+    """The CSI plugin's Proxmox access, the plugin and its StorageClass, and the example volume."""
+    settings = config.storage
+    api_url = plugin_api_url(config)
+    if api_url is None:  # config.rules.storage_reachable refuses such a stack
+        raise ValueError("storage is enabled without a Proxmox API the lab can reach")
+    access = StorageAccess(
+        "storage-access",
+        StorageAccessArgs(
+            lab_name=config.cluster.name,
+            datastore=volume_datastore(config),
+            nodes=[NodeVm(vm_id=guest.vm_id, vm=node.vm) for guest, node in nodes],
+        ),
+    )
+    storage = Storage(
+        "storage",
+        StorageArgs(
+            region=config.proxmox.cluster_name,
+            api_url=api_url,
+            insecure_tls=settings.insecure_tls,
+            storage_class=settings.storage_class,
+            datastore=volume_datastore(config),
+            fs_type=settings.fs_type,
+            reclaim_policy=settings.reclaim_policy,
+            token_id=access.token_id,
+            token_secret=access.token_secret,
+        ),
+        in_cluster,
+    )
+    ExampleVolume("example-volume", storage, in_cluster)
 
 
 def _router_args(

@@ -21,12 +21,15 @@ from config.types import (
     DiskPath,
     DnsLabel,
     DnsName,
+    FsType,
     InterfaceName,
     Ipv4Address,
     Ipv4Interface,
     Ipv4Network,
     KubernetesVersion,
     MacAddress,
+    ProxmoxApiUrl,
+    ReclaimPolicy,
     SourceNetwork,
     SshPublicKey,
     StorageId,
@@ -117,6 +120,11 @@ class ProxmoxConfig(_Model):
     container_template: ContainerTemplateConfig = Field(
         default_factory=ContainerTemplateConfig,
         description="Where the containers' Debian template is downloaded from, and its checksum.",
+    )
+    cluster_name: DnsLabel = Field(
+        default="proxmox",
+        description="Name of the Proxmox cluster: every node's `topology.kubernetes.io/region` label and the "
+        "region of the storage plugin's config (each node's zone is its host).",
     )
 
 
@@ -285,6 +293,40 @@ class SiteConfig(_Model):
     replicas: int = Field(default=2, strict=True, ge=1, le=50, description="nginx pods behind the example site.")
 
 
+class StorageConfig(_Model):
+    """Persistent volumes: the Proxmox CSI plugin and a default StorageClass."""
+
+    enabled: bool = Field(
+        default=False,
+        strict=True,
+        description="Install the Proxmox CSI plugin, its Proxmox role, user and token, a default StorageClass and "
+        "the example volume. Needs `network.hostAddresses` (or `apiUrl`): the plugin calls the Proxmox API from "
+        "the lab.",
+    )
+    storage_class: DnsLabel = Field(default="proxmox", description="Name of the default StorageClass.")
+    datastore: StorageId | None = Field(
+        default=None,
+        description="Proxmox storage the volumes are created on (it must hold disk images); unset: "
+        "`proxmox.vmDatastore`.",
+    )
+    fs_type: FsType = Field(default="ext4", description="Filesystem of new volumes: `ext4` or `xfs`.")
+    reclaim_policy: ReclaimPolicy = Field(
+        default="Retain",
+        description="What happens to a volume when its claim is deleted: `Retain` keeps the Proxmox disk (the "
+        "data), `Delete` frees it.",
+    )
+    api_url: ProxmoxApiUrl | None = Field(
+        default=None,
+        description="The Proxmox API as the plugin reaches it from the lab (`https://host:8006/api2/json`); "
+        "unset: the first `network.hostAddresses` entry.",
+    )
+    insecure_tls: bool = Field(
+        default=False,
+        strict=True,
+        description="Skip verifying the Proxmox API's TLS certificate (Proxmox's own certificate is self-signed).",
+    )
+
+
 class LabConfig(_Model):
     """The `homelab:` keys of a stack file."""
 
@@ -305,4 +347,7 @@ class LabConfig(_Model):
         description="Guests (by name in the running lab) that this `pulumi up` may delete or replace with their "
         "disks: a removed worker, a guest moved to another host or given another VM id. Anything else that would "
         "destroy a guest is refused.",
+    )
+    storage: StorageConfig = Field(
+        default=_as_written({}), description="Persistent volumes: the Proxmox CSI plugin and a default StorageClass."
     )

@@ -237,6 +237,27 @@ def dynamic_range(config: LabConfig) -> Iterator[Problem]:
             yield Problem("network.dynamicRange", f"{span.start}-{span.end} contains {path} {address}")
 
 
+def storage_reachable(config: LabConfig) -> Iterator[Problem]:
+    """With `storage.enabled`, the plugin has a Proxmox API to call from the lab (`storage.apiUrl` or a
+    `network.hostAddresses` entry), and no guest has the id its volumes are owned by (9999): Proxmox frees a
+    VM's own volumes when it destroys the VM."""
+    from config.storage import VOLUME_OWNER_VM_ID, plugin_api_url
+
+    if not config.storage.enabled:
+        return
+    if plugin_api_url(config) is None:
+        yield Problem(
+            "storage.apiUrl",
+            "storage is enabled but the plugin cannot reach Proxmox from the lab: give a host an address on the "
+            "lab bridge (network.hostAddresses) or set storage.apiUrl",
+        )
+    owners = [("network.router.vmId", config.network.router.vm_id)]
+    owners += [(f"{guest.config_path}.vmId", guest.vm_id) for guest in lab_guests(config)]
+    for path, vm_id in owners:
+        if vm_id == VOLUME_OWNER_VM_ID:
+            yield Problem(path, f"{vm_id} owns the storage plugin's volumes; deleting this guest would free them")
+
+
 CHECKS: tuple[Check, ...] = (
     unique_identities,
     addresses_on_lan,
@@ -248,6 +269,7 @@ CHECKS: tuple[Check, ...] = (
     proxmox_placement,
     bridges_joined,
     dynamic_range,
+    storage_reachable,
 )
 
 

@@ -166,6 +166,26 @@ def _ssh_public_key(value: Any) -> str:
     return text
 
 
+def _choice(what: str, options: tuple[str, ...]) -> Any:
+    def check(value: Any) -> str:
+        text = _string(value, what)
+        if text not in options:
+            raise ValueError(f"{quoted(text)} is not one of {', '.join(options)}")
+        return text
+
+    return check
+
+
+_API_URL = re.compile(r"https://[^/\s:]+(:[0-9]{1,5})?/api2/json")
+
+
+def _api_url(value: Any) -> str:
+    text = _string(value, "a URL")
+    if not _API_URL.fullmatch(text):
+        raise ValueError(f"{quoted(shorten(text))} is not a Proxmox API URL (https://host:8006/api2/json)")
+    return text
+
+
 def _schema(title: str, description: str, **extra: Any) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "title": title, "description": description, **extra})
 
@@ -240,6 +260,24 @@ VmId = Annotated[
     ),
 ]
 
+FS_TYPES = ("ext4", "xfs")
+RECLAIM_POLICIES = ("Retain", "Delete")
+FsType = Annotated[
+    str,
+    BeforeValidator(_choice("a filesystem", FS_TYPES)),
+    _schema("filesystem", "A filesystem the CSI plugin formats volumes with: ext4 or xfs.", enum=list(FS_TYPES)),
+]
+ReclaimPolicy = Annotated[
+    str,
+    BeforeValidator(_choice("a reclaim policy", RECLAIM_POLICIES)),
+    _schema("reclaim policy", "A StorageClass reclaim policy: Retain or Delete.", enum=list(RECLAIM_POLICIES)),
+]
+ProxmoxApiUrl = Annotated[
+    str,
+    BeforeValidator(_api_url),
+    _schema("Proxmox API URL", "The Proxmox API, https://host:port/api2/json.", pattern=f"^{_API_URL.pattern}$"),
+]
+
 # Every type above, for the configuration reference's table of types.
 SCHEMA_TYPES = (
     Ipv4Address,
@@ -257,4 +295,7 @@ SCHEMA_TYPES = (
     ConfigContract,
     KubernetesVersion,
     VmId,
+    FsType,
+    ReclaimPolicy,
+    ProxmoxApiUrl,
 )

@@ -96,8 +96,8 @@ def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig) -> lis
                     Hazard(
                         HazardKind.INTERRUPTS,
                         node,
-                        f"bpg reboots the VM to take {', '.join(rebooting)} (reboot_after_update): the node is down for "
-                        "about a minute",
+                        f"bpg reboots the VM to take {', '.join(rebooting)} (reboot_after_update): the node is down "
+                        "for about a minute",
                     )
                 )
     applies = [c.name for c in changes if c.type == APPLY and c.action == "update"]

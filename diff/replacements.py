@@ -84,6 +84,23 @@ PROXMOX: dict[str, tuple[Rule, ...]] = {
     "proxmoxve:firewall/ipsetLegacy:IpsetLegacy": (
         Rule("cidrs", f"{BPG} proxmoxtf/resource/firewall/ipset.go: cidr (name, nomatch, comment) ForceNew"),
     ),
+    "proxmoxve:index/roleLegacy:RoleLegacy": (Rule("roleId", f"{BPG} proxmoxtf/resource/role.go: role_id ForceNew"),),
+    # Privileges, comment and enabled are updated in place.
+    "proxmoxve:index/userLegacy:UserLegacy": (Rule("userId", f"{BPG} proxmoxtf/resource/user.go: user_id ForceNew"),),
+    "proxmoxve:user/token:Token": tuple(
+        Rule(path, f"{BPG} fwprovider/access/resource_user_token.go: {attribute} RequiresReplace")
+        for path, attribute in (("tokenName", "token_name"), ("userId", "user_id"))
+    ),
+    "proxmoxve:index/acl:Acl": tuple(
+        Rule(path, f"{BPG} fwprovider/access/resource_acl.go: {attribute} RequiresReplace")
+        for path, attribute in (
+            ("path", "path"),
+            ("roleId", "role_id"),
+            ("userId", "user_id"),
+            ("tokenId", "token_id"),
+            ("groupId", "group_id"),
+        )
+    ),
     # No ForceNew in proxmoxtf/resource/firewall/{options,rules,selector}.go: every change is an update.
     "proxmoxve:firewall/optionsLegacy:OptionsLegacy": (),
     "proxmoxve:firewall/rulesLegacy:RulesLegacy": (),
@@ -163,6 +180,19 @@ _METADATA = tuple(
 KUBERNETES_KINDS: dict[str, tuple[Rule, ...]] = {
     "apps/v1:Deployment": (Rule("spec.selector", f"{_K8S_DIFF}: deployment .spec.selector"),),
     "core/v1:Service": (Rule("spec.clusterIP", f"{_K8S_DIFF}: core v1 Service .spec.clusterIP"),),
+    "storage.k8s.io/v1:StorageClass": tuple(
+        Rule(path, f"{_K8S_DIFF}: storage.k8s.io v1 StorageClass .{path}") for path in ("parameters", "provisioner")
+    ),
+    "apps/v1:StatefulSet": tuple(
+        Rule(path, f"{_K8S_DIFF}: statefulSet .{path}")
+        for path in (
+            "spec.podManagementPolicy",
+            "spec.revisionHistoryLimit",
+            "spec.selector",
+            "spec.serviceName",
+            "spec.volumeClaimTemplates",
+        )
+    ),
     # ConfigMaps are immutable unless the provider sets enableConfigMapMutable (it does not).
     "core/v1:ConfigMap": tuple(
         Rule(path, f"{_K8S_DIFF}: forceNewProperties .{path} of a ConfigMap") for path in ("data", "binaryData")

@@ -121,6 +121,14 @@ def _kubeconfig(args: MockResourceArgs) -> tuple[str, Outputs]:
     }
 
 
+def _api_token(args: MockResourceArgs) -> tuple[str, Outputs]:
+    """A Proxmox API token: its id `<user>!<name>`, its value `<id>=<secret>` (bpg proxmox/access/user_token.go)."""
+    token_id = f"{args.inputs['userId']}!{args.inputs['tokenName']}"
+    secret = _digest("api-token", token_id, length=32)
+    uuid = "-".join((secret[:8], secret[8:12], secret[12:16], secret[16:20], secret[20:32]))
+    return token_id, {**args.inputs, "value": f"{token_id}={uuid}"}
+
+
 def _echo(args: MockResourceArgs) -> tuple[str, Outputs]:
     return _digest(args.typ, args.name, length=16), dict(args.inputs)
 
@@ -134,6 +142,7 @@ RESOURCES: dict[str, Callable[[MockResourceArgs], tuple[str, Outputs]]] = {
     "proxmoxve:network/linux/bridge:Bridge": _bridge,
     "proxmoxve:index/vmLegacy:VmLegacy": _guest,
     "proxmoxve:index/containerLegacy:ContainerLegacy": _guest,
+    "proxmoxve:user/token:Token": _api_token,
     "talos:imageFactory/schematic:Schematic": _schematic,
     "talos:machine/secrets:Secrets": _talos_secrets,
     "talos:cluster/kubeconfig:Kubeconfig": _kubeconfig,

@@ -26,6 +26,8 @@ API_SERVER_PORT = 6443
 # wherever a link name is expected:
 # https://docs.siderolabs.com/talos/v1.13/networking/configuration/aliases
 LAB_LINK_ALIAS = "lab0"
+TOPOLOGY_REGION = "topology.kubernetes.io/region"
+TOPOLOGY_ZONE = "topology.kubernetes.io/zone"
 
 Document = dict[str, Any]
 
@@ -33,6 +35,16 @@ Document = dict[str, Any]
 def cluster_endpoint(config: LabConfig) -> str:
     """The Kubernetes API endpoint: the VIP with more than one control plane, else the first control plane."""
     return f"https://{cluster_endpoint_address(config)}:{API_SERVER_PORT}"
+
+
+def topology_labels(config: LabConfig, node: Guest) -> dict[str, str]:
+    """Region (the Proxmox cluster) and zone (the node's host): where the storage plugin creates a pod's volume.
+
+    Talos writes `machine.nodeLabels` with the node's kubelet identity; NodeRestriction lets a kubelet set
+    exactly these `topology.kubernetes.io/*` labels on its own Node (kubernetes staging/src/k8s.io/kubelet/
+    pkg/apis/well_known_labels.go `kubeletLabels`; Talos docs, Kubernetes guides > Node Labels).
+    """
+    return {TOPOLOGY_REGION: config.proxmox.cluster_name, TOPOLOGY_ZONE: node.proxmox_node}
 
 
 def node_patches(config: LabConfig, node: Guest, installer_image: str) -> list[str]:
@@ -60,6 +72,7 @@ def _machine_patch(config: LabConfig, node: Guest, installer_image: str) -> Docu
     machine: Document = {
         "install": {"disk": config.cluster.install_disk, "image": installer_image},
         "kubelet": {"nodeIP": {"validSubnets": lab_subnets}},
+        "nodeLabels": topology_labels(config, node),
     }
     cluster: Document = {
         "network": {

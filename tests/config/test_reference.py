@@ -141,6 +141,9 @@ def test_defaults(rendered: str, key: str, default: str) -> None:
         ("homelab:network.adminCidrs", "list of IPv4 source CIDR, 1 to 64 entries"),
         ("homelab:cluster.talosVersion", "Talos version"),
         ("homelab:cluster.installDisk", "disk path"),
+        ("homelab:storage.fsType", "filesystem"),
+        ("homelab:storage.reclaimPolicy", "reclaim policy"),
+        ("homelab:storage.apiUrl", "Proxmox API URL"),
     ],
 )
 def test_types_in_user_terms(rendered: str, key: str, type_text: str) -> None:
@@ -156,7 +159,9 @@ def test_sections_in_order(rendered: str) -> None:
         "`homelab:client`",
         "`homelab:loadBalancer`",
         "`homelab:site`",
+        "`homelab:storage`",
         "`homelab:sshPublicKeys`",
+        "`homelab:allowDestroy`",
         "Types",
         "Rules across keys",
     ]

@@ -17,7 +17,15 @@ from components.kubernetes.manifests import (
     site_service,
     site_tls_secret,
 )
+from components.kubernetes.storage_manifests import (
+    config_secret,
+    csi_namespace,
+    example_namespace,
+    example_stateful_set,
+    storage_class,
+)
 from config.models import LabConfig
+from config.storage import volume_datastore
 
 Manifest = dict[str, Any]
 Render = Callable[[LabConfig], Manifest]
@@ -31,6 +39,16 @@ BUILT_IN: dict[str, Render] = {
     "site-ingress": lambda config: site_ingress(config.site),
     "site-tls-secret": lambda _config: site_tls_secret(),
     "default-certificate-secret": lambda _config: default_certificate_secret(),
+    "csi-namespace": lambda _config: csi_namespace(),
+    "csi-config-secret": lambda _config: config_secret(),
+    "storage-class": lambda config: storage_class(
+        name=config.storage.storage_class,
+        datastore=volume_datastore(config),
+        fs_type=config.storage.fs_type,
+        reclaim_policy=config.storage.reclaim_policy,
+    ),
+    "example-volume-namespace": lambda _config: example_namespace(),
+    "example-volume-statefulset": lambda _config: example_stateful_set(),
 }
 CUSTOM: dict[str, tuple[Render, str]] = {
     "ip-address-pool": (

@@ -149,8 +149,9 @@ def test_manifests_are_complete(name: str) -> None:
     assert {"apiVersion", "kind", "metadata"} <= set(manifest)
     assert manifest["metadata"]["name"]
     assert manifest["metadata"]["labels"]["app.kubernetes.io/part-of"] == "homelab"
-    if manifest["kind"] != "Namespace":
-        assert manifest["metadata"]["namespace"] in {SITE_NAMESPACE, "metallb-system", "traefik"}
+    if manifest["kind"] not in {"Namespace", "StorageClass"}:  # cluster-scoped
+        namespaces = {SITE_NAMESPACE, "metallb-system", "traefik", "csi-proxmox", "example-volume"}
+        assert manifest["metadata"]["namespace"] in namespaces
 
 
 @pytest.mark.parametrize("stack", sorted(STACKS))

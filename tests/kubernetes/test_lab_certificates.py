@@ -107,7 +107,11 @@ def test_private_keys_stay_secret_and_the_ca_certificate_does_not(stack: str) ->
 @pytest.mark.parametrize("stack", STACK_NAMES)
 def test_tls_secrets_for_the_ingress_and_traefiks_default_store(stack: str) -> None:
     plan = stack_plan(stack)
-    secrets = {(s.inputs["metadata"]["namespace"], s.inputs["metadata"]["name"]): s for s in plan.by_type(K8S_SECRET)}
+    secrets = {
+        (s.inputs["metadata"]["namespace"], s.inputs["metadata"]["name"]): s
+        for s in plan.by_type(K8S_SECRET)
+        if s.inputs["type"] == "kubernetes.io/tls"
+    }
     assert set(secrets) == {(SITE_NAMESPACE, SITE_TLS_SECRET), (TRAEFIK_CHART.namespace, DEFAULT_CERTIFICATE_SECRET)}
     for secret in secrets.values():
         assert secret.inputs["type"] == "kubernetes.io/tls"
