@@ -15,6 +15,7 @@ from components import outputs
 from config.day2 import Destruction
 from config.guests import cluster_endpoint_address
 from config.models import LabConfig
+from config.storage import volume_datastore
 from diff.engine import Change
 from diff.rollout_steps import ROLLOUT_NAME
 from plan.run import PlanResult
@@ -65,6 +66,7 @@ def hazards(
     gone = {item.guest for item in destroyed}
     found += _guest_hazards(changes, gone, old.config)
     found += _cluster_hazards(changes, old.config, new.config)
+    found += _storage_hazards(old.config, new.config)
     found += _laptop_hazards(old.config, new.config)
     return found
 
@@ -188,6 +190,63 @@ def _cluster_hazards(changes: list[Change], old: LabConfig, new: LabConfig) -> l
                 "(pulumi stack output kubeconfig --show-secrets > kubeconfig)",
             )
         )
+    return found
+
+
+def _storage_hazards(old: LabConfig, new: LabConfig) -> list[Hazard]:
+    """What the Proxmox CSI plugin's volumes go through (docs/storage.md)."""
+    before, after = old.storage, new.storage
+    found: list[Hazard] = []
+    if after.enabled and not before.enabled:
+        found.append(
+            Hazard(
+                HazardKind.NEEDS_YOU,
+                "Proxmox token",
+                "storage needs Realm.AllocateUser and User.Modify in the program's role (it makes the plugin's "
+                "user and token), and port 8006 of the plugin's API address open from network.cidr",
+            )
+        )
+    if before.enabled and not after.enabled:
+        lost = (
+            "; with reclaimPolicy Delete the example claim's volume is deleted with its namespace"
+            if before.reclaim_policy == "Delete"
+            else ""
+        )
+        found.append(
+            Hazard(
+                HazardKind.DESTROYS if lost else HazardKind.NEEDS_YOU,
+                "storage",
+                "the CSI plugin goes: claims in use lose their driver, and the vm-9999-pvc-* disks stay on the "
+                f"datastore for you to remove (pvesm list <datastore> --vmid 9999){lost}",
+            )
+        )
+    if before.enabled and after.enabled:
+        if volume_datastore(old) != volume_datastore(new):
+            found.append(
+                Hazard(
+                    HazardKind.NEEDS_YOU,
+                    "storage",
+                    f"the token's grant moves to {volume_datastore(new)}: volumes on {volume_datastore(old)} can no "
+                    "longer be attached; move their data first",
+                )
+            )
+        if before.storage_class != after.storage_class:
+            found.append(
+                Hazard(
+                    HazardKind.NEEDS_YOU,
+                    "StorageClass",
+                    f"{before.storage_class} becomes {after.storage_class}: claims naming the old class are no "
+                    "longer provisioned",
+                )
+            )
+        if old.proxmox.cluster_name != new.proxmox.cluster_name:
+            found.append(
+                Hazard(
+                    HazardKind.INTERRUPTS,
+                    "volumes",
+                    "existing volumes keep the old topology region: pods using them stay Pending",
+                )
+            )
     return found
 
 

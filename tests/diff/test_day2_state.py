@@ -273,3 +273,20 @@ def test_more_cores_reboot_only_that_node(tmp_path: Path) -> None:
     assert actions(document) == {"worker-1-vm": "update"}
     assert hazards(document) == [("interrupts", "worker-1")]
     assert "reboot_after_update" in document["hazards"][0]["why"]
+
+
+def storage_on(config: dict[str, Any]) -> None:
+    config["homelab:network"]["hostAddresses"] = {"pve": "192.168.1.2/24"}
+    config["homelab:storage"] = {"enabled": True}
+
+
+def test_storage_on_and_off_say_what_the_volumes_need(tmp_path: Path) -> None:
+    code, document, _ = diff(STACKS["dev"], stack_file(tmp_path, "storage", storage_on))
+    assert code == 1
+    assert ("needs-you", "Proxmox token") in hazards(document)
+    with_storage = stack_file(tmp_path, "with-storage", storage_on)
+    code, document, _ = diff(
+        with_storage, stack_file(tmp_path, "without", storage_on, lambda c: c.pop("homelab:storage"))
+    )
+    assert ("needs-you", "storage") in hazards(document)
+    assert "vm-9999-pvc-*" in next(h["why"] for h in document["hazards"] if h["subject"] == "storage")
