@@ -18,6 +18,7 @@ from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
 from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
 from components.proxmox.guest_firewall import talos_shared_addresses
+from components.proxmox.guest_options import renamed_from
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
 from components.router.files import render_router_files
@@ -74,7 +75,8 @@ def build(config: LabConfig) -> Lab:
         "container-template",
         TemplateSpec(url=proxmox.container_template.url, sha512=proxmox.container_template.sha512),
         sorted({router_host(config), client_spec.proxmox_node}, key=proxmox.nodes.index),
-        proxmox.iso_datastore,
+        datastore=proxmox.iso_datastore,
+        lab_name=config.cluster.name,
     )
     router = Router(
         "router",
@@ -92,11 +94,12 @@ def build(config: LabConfig) -> Lab:
             talos_version=config.cluster.talos_version,
             hosts=sorted({g.proxmox_node for g in node_specs}, key=proxmox.nodes.index),
             datastore=proxmox.iso_datastore,
+            lab_name=config.cluster.name,
         ),
     )
     nodes = [
         TalosNode(
-            guest.name,
+            guest.key,
             TalosNodeArgs(
                 guest=guest,
                 cluster_name=config.cluster.name,
@@ -107,6 +110,7 @@ def build(config: LabConfig) -> Lab:
                     talos_shared_addresses(guest.role, config.load_balancer.pool, config.cluster.vip)
                 ),
             ),
+            pulumi.ResourceOptions(aliases=renamed_from(guest.former_key, guest.key)),
         )
         for guest in node_specs
     ]
@@ -130,7 +134,7 @@ def build(config: LabConfig) -> Lab:
         ),
     )
     client = TalosClient(
-        client_spec.name,
+        client_spec.key,
         TalosClientArgs(
             guest=client_spec,
             talos_version=config.cluster.talos_version,
@@ -147,6 +151,7 @@ def build(config: LabConfig) -> Lab:
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
         ),
+        pulumi.ResourceOptions(aliases=renamed_from(client_spec.former_key, client_spec.key)),
     )
 
     upgrade = ClusterUpgrade(
