@@ -7,8 +7,9 @@ alias its parent implies (`inheritedChildAlias`: a child named `<parent>-<what>`
 for as `<parent's old name>-<what>`). `generateSteps` looks a resource up by its URN
 first, then by each alias in order; the first old resource found is the match.
 
-URNs are built the way the mock monitor builds them (its parent's own type, not the
-whole chain as the engine does), so they match the URNs the plans hold.
+URNs are built the way the mock monitor builds them (its parent's own type, the stack's
+included, where the engine uses the whole chain without the stack), so they match the URNs
+the plans hold.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 URN_PREFIX = "urn:pulumi:"
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ def make_urn(stack: str, project: str, parent: str, type_token: str, name: str) 
     return URN_PREFIX + "::".join([stack, project, qualified, name])
 
 
+def stack_urn(stack: str, project: str) -> str:
+    """The stack resource's URN, as the SDK names it (`<project>-<stack>`)."""
+    return make_urn(stack, project, "", STACK_TYPE, f"{project}-{stack}")
+
+
 def collapsed(request: Any, urn: str) -> list[str]:
     """The aliases of a `RegisterResourceRequest` as URNs, in the order given (`collapseAliasToUrn`)."""
     own = parse_urn(urn)
@@ -52,18 +59,10 @@ def collapsed(request: Any, urn: str) -> list[str]:
             found.append(alias.urn)
             continue
         spec = alias.spec
-        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
-        if parent and parse_urn(parent).type == "pulumi:pulumi:Stack":
-            parent = ""
-        found.append(
-            make_urn(
-                spec.stack or own.stack,
-                spec.project or own.project,
-                parent,
-                spec.type or request.type,
-                spec.name or request.name,
-            )
-        )
+        stack, project = spec.stack or own.stack, spec.project or own.project
+        # No parent is the stack itself, as every top-level resource's parent is in a mock URN.
+        parent = stack_urn(stack, project) if spec.noParent else (spec.parentUrn or request.parent)
+        found.append(make_urn(stack, project, parent, spec.type or request.type, spec.name or request.name))
     return list(dict.fromkeys(found))
 
 

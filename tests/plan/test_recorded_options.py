@@ -83,7 +83,7 @@ def test_every_option_is_recorded_by_its_engine_name() -> None:
         "retainOnDelete": True,
         # As URNs, in the order the engine tries them.
         "aliases": [
-            "urn:pulumi:options::homelab::tls:index/privateKey:PrivateKey::formerly",
+            "urn:pulumi:options::homelab::pulumi:pulumi:Stack$tls:index/privateKey:PrivateKey::formerly",
             "urn:pulumi:options::homelab::tls:index/privateKey:PrivateKey::x",
         ],
     }
@@ -138,7 +138,10 @@ def test_an_alias_under_a_parent_is_the_urn_it_had_under_that_parent() -> None:
     assert recorded["child"].options.aliases == [
         "urn:pulumi:options::homelab::homelab:test:Parent$tls:index/privateKey:PrivateKey::old"
     ]
-    assert recorded["orphan"].options.aliases == ["urn:pulumi:options::homelab::tls:index/privateKey:PrivateKey::top"]
+    # Without a parent: at the top, under the stack (as the mock monitor names top-level resources).
+    assert recorded["orphan"].options.aliases == [
+        "urn:pulumi:options::homelab::pulumi:pulumi:Stack$tls:index/privateKey:PrivateKey::top"
+    ]
 
 
 def test_the_plan_records_each_guests_former_name_as_an_alias() -> None:
