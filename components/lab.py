@@ -30,6 +30,7 @@ from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
 from config.guests import (
+    ROUTER_KEY,
     Role,
     client_guest,
     cluster_endpoint_address,
@@ -79,7 +80,7 @@ def build(config: LabConfig) -> Lab:
         lab_name=config.cluster.name,
     )
     router = Router(
-        "router",
+        ROUTER_KEY,
         _router_args(
             config,
             lan_bridge=network.bridge_names[router_host(config)],

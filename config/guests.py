@@ -15,7 +15,8 @@ from config.models import GuestConfig, LabConfig
 
 # Proxmox VE's own OUI for generated NIC addresses.
 PROXMOX_MAC_PREFIX = "BC:24:11"
-# The client is one of a kind, like the router: its role names it.
+# The router and the client are one of a kind: their role names them.
+ROUTER_KEY = "router"
 CLIENT_KEY = "talos-client"
 
 
