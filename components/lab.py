@@ -35,11 +35,13 @@ from config.guests import (
     client_guest,
     cluster_endpoint_address,
     hosts_in_use,
+    lab_guests,
     router_host,
     router_lan_mac,
     router_wan_mac,
     talos_nodes,
 )
+from config.identity import guests_output
 from config.models import LabConfig
 
 
@@ -262,6 +264,8 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "routesLinux": outputs.laptop_routes_linux(config),
         "routesMacos": outputs.laptop_routes_macos(config),
         "nodeAddresses": outputs.node_addresses(config),
+        # The previous inventory of the next `up` (config.identity): who is keyed how, with which NIC.
+        "guests": guests_output(lab_guests(config)),
         "clientAddress": lab.client.address,
         "routerWanAddress": lab.router.wan_address,
         "routerLanAddress": lab.router.lan_address,

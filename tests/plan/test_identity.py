@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 import components.talos.image
-from config.guests import Guest, derive_mac
+from config.guests import Guest, derive_mac, lab_guests
+from config.identity import identity_problems, recorded_guests
 from plan.diff import Change, diff_plans
 from plan.run import PlanResult, run_plan
 from tests.support import (
@@ -242,3 +243,54 @@ def test_a_talos_bump_leaves_the_vms_cdrom_alone(tmp_path: Path) -> None:
 
     names = change_set(day2_changes(edited_stack(tmp_path, bump)))
     assert not [name for name in names if name.endswith("-vm") or name.startswith("talos-image")]
+
+
+def _problems(tmp_path: Path, edit: StackEdit) -> list[str]:
+    """What the identity check says about NEW, given what the example stack's last `up` exported."""
+    previous = recorded_guests(stack_plan("dev").outputs["guests"])
+    return identity_problems(previous, lab_guests(_load(edited_stack(tmp_path, edit))))
+
+
+def test_the_stack_exports_each_guests_key_and_nic_by_display_name() -> None:
+    guests = stack_plan("dev").outputs["guests"]
+    assert guests["worker-1"] == {
+        "key": "vm-202",
+        "vmId": 202,
+        "address": "192.168.1.202",
+        "mac": derive_mac("homelab", "worker-1"),
+    }
+    assert guests["talos-client"]["key"] == "talos-client"
+    assert identity_problems(recorded_guests(guests), lab_guests(stack_config("dev"))) == []
+
+
+def test_a_new_vm_id_for_a_node_is_refused_with_the_two_steps(tmp_path: Path) -> None:
+    def new_id(config: dict[str, Any]) -> None:
+        config["homelab:cluster"]["controlPlanes"][0]["vmId"] = 211
+
+    changes = change_set(day2_changes(edited_stack(tmp_path, new_id)))
+    # What the plan alone would do: a second VM with cp-1's MAC and address, then VM 201 deleted.
+    assert (changes["vm-211-vm"], changes["vm-201-vm"]) == ("create", "delete")
+    assert _problems(tmp_path, new_id) == [
+        "cluster.controlPlanes[0].vmId: 211 is a new guest to Proxmox, created while VM 201 (cp-1) still runs "
+        "with the same address or MAC, and VM 201 deleted after: remove cp-1 in one `pulumi up`, then add it "
+        "back with VM id 211 in the next"
+    ]
+
+
+def test_a_rename_with_a_derived_mac_says_which_mac_to_keep(tmp_path: Path) -> None:
+    old_mac = derive_mac("homelab", "worker-1")
+    (problem,) = _problems(tmp_path, rename("worker-1", "worker-a"))
+    assert problem.startswith(f"cluster.workers[0]: the NIC's MAC changes from {old_mac} to ")
+    assert problem.endswith(f"set `mac: {old_mac}` on it to keep it")
+    assert _problems(tmp_path, rename("worker-1", "worker-a", mac=old_mac)) == []
+
+
+def test_the_client_keeps_its_key_through_a_new_vm_id_and_is_replaced_deleting_first(tmp_path: Path) -> None:
+    def new_id(config: dict[str, Any]) -> None:
+        config["homelab:client"]["vmId"] = 214
+
+    changes = {c.name: c for c in day2_changes(edited_stack(tmp_path, new_id))}
+    container = changes["talos-client-container"]
+    assert (container.action, container.paths, container.delete_before_replace) == ("replace", ["vmId"], True)
+    assert not [c for c in changes.values() if c.action in ("create", "delete")]
+    assert _problems(tmp_path, new_id) == []
