@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import components.proxmox.containers
 import components.talos.image
 from config.guests import Guest, derive_mac, lab_guests
 from config.identity import identity_problems, recorded_guests
@@ -88,13 +89,16 @@ def test_a_renamed_vm_changes_its_name_and_derived_mac_only(tmp_path: Path) -> N
 
 
 def _earlier_version(monkeypatch: pytest.MonkeyPatch, config_file: Path | None = None) -> PlanResult:
-    """The plan of the version that keyed guests by display name and named the ISO without the lab."""
+    """The plan of the version that keyed guests by display name and named the files without the lab."""
     with monkeypatch.context() as patched:
         patched.setattr(Guest, "key", property(lambda guest: guest.name))
         patched.setattr(
             components.talos.image,
             "iso_file_name",
             lambda _lab, version, schematic: f"talos-{version}-nocloud-amd64-{schematic[:12]}.iso",
+        )
+        patched.setattr(
+            components.proxmox.containers, "template_file_name", lambda url, _lab: f"homelab-{posixpath.basename(url)}"
         )
         config = stack_config("dev") if config_file is None else _load(config_file)
         return run_plan(config, "dev")
@@ -121,6 +125,23 @@ def test_renaming_in_the_same_up_as_the_upgrade_would_delete_the_vm(
     )
     assert changes[f"{WORKER_1}-vm"] == "create"
     assert changes["worker-1-vm"] == "delete"
+
+
+def test_a_lab_of_another_name_gets_its_own_template_once_and_its_containers_with_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def other_name(config: dict[str, Any]) -> None:
+        config["homelab:cluster"]["name"] = "lab2"
+
+    stack = edited_stack(tmp_path, other_name)
+    changes = change_set(diff_plans(_earlier_version(monkeypatch, stack), _plan(stack)))
+    assert changes == {
+        "container-template-pve": "replace",
+        **_containers_replaced("router", ("options",), ("configure",)),
+        **_containers_replaced(
+            "talos-client", ("ipfilter", "rules", "options"), ("tools", "talosconfig", "kubeconfig")
+        ),
+    }
 
 
 def _plan(path: Path) -> PlanResult:
