@@ -315,3 +315,13 @@ def test_the_client_keeps_its_key_through_a_new_vm_id_and_is_replaced_deleting_f
     assert (container.action, container.paths, container.delete_before_replace) == ("replace", ["vmId"], True)
     assert not [c for c in changes.values() if c.action in ("create", "delete")]
     assert _problems(tmp_path, new_id) == []
+
+
+def test_a_new_guest_at_a_removed_guests_address_is_named_too(tmp_path: Path) -> None:
+    """Replacing worker-2 by worker-3 at its address in one `up`: the same two steps."""
+
+    def swap(config: dict[str, Any]) -> None:
+        config["homelab:cluster"]["workers"][1] = {"name": "worker-3", "address": "192.168.1.203", "vmId": 205}
+
+    (problem,) = _problems(tmp_path, swap)
+    assert problem.startswith("cluster.workers[1].vmId: 205 is a new guest to Proxmox, created while VM 203 (worker-2)")
