@@ -22,6 +22,7 @@ from components.kubernetes.traefik import Traefik, TraefikArgs
 from components.kubernetes.volume_example import ExampleVolume
 from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
 from components.proxmox.guest_firewall import talos_shared_addresses
+from components.proxmox.guest_options import renamed_from
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
 from components.proxmox.storage_access import NodeVm, StorageAccess, StorageAccessArgs
@@ -34,6 +35,7 @@ from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
 from config.guests import (
+    ROUTER_KEY,
     Guest,
     Role,
     client_guest,
@@ -90,10 +92,11 @@ def build(config: LabConfig) -> Lab:
         "container-template",
         TemplateSpec(url=proxmox.container_template.url, sha512=proxmox.container_template.sha512),
         sorted({router_host(config), client_spec.proxmox_node}, key=proxmox.nodes.index),
-        proxmox.iso_datastore,
+        datastore=proxmox.iso_datastore,
+        lab_name=config.cluster.name,
     )
     router = Router(
-        "router",
+        ROUTER_KEY,
         _router_args(
             config,
             lan_bridge=lab_bridges[router_host(config)],
@@ -108,11 +111,12 @@ def build(config: LabConfig) -> Lab:
             talos_version=config.cluster.talos_version,
             hosts=sorted({g.proxmox_node for g in node_specs}, key=proxmox.nodes.index),
             datastore=proxmox.iso_datastore,
+            lab_name=config.cluster.name,
         ),
     )
     nodes = [
         TalosNode(
-            guest.name,
+            guest.key,
             TalosNodeArgs(
                 guest=guest,
                 cluster_name=config.cluster.name,
@@ -123,6 +127,7 @@ def build(config: LabConfig) -> Lab:
                     talos_shared_addresses(guest.role, config.load_balancer.pool, config.cluster.vip)
                 ),
             ),
+            pulumi.ResourceOptions(aliases=renamed_from(guest.former_key, guest.key)),
         )
         for guest in node_specs
     ]
@@ -146,7 +151,7 @@ def build(config: LabConfig) -> Lab:
         ),
     )
     client = TalosClient(
-        client_spec.name,
+        client_spec.key,
         TalosClientArgs(
             guest=client_spec,
             talos_version=config.cluster.talos_version,
@@ -163,6 +168,7 @@ def build(config: LabConfig) -> Lab:
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
         ),
+        pulumi.ResourceOptions(aliases=renamed_from(client_spec.former_key, client_spec.key)),
     )
 
     upgrade = ClusterUpgrade(
@@ -319,6 +325,7 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "routesLinux": outputs.laptop_routes_linux(config),
         "routesMacos": outputs.laptop_routes_macos(config),
         "nodeAddresses": outputs.node_addresses(config),
+        # The previous inventory of the next `up` (config.identity): who is keyed how, with which NIC.
         "clientAddress": lab.client.address,
         "routerWanAddress": lab.router.wan_address,
         "routerLanAddress": lab.router.lan_address,

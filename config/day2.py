@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from config.guests import Role
+from config.guests import Role, lab_guests
+from config.identity import identity_problems
 from config.inventory import ROUTER_ROLE, GuestRecord, Inventory, lab_inventory
 from config.messages import Problem
 from config.models import LabConfig
@@ -127,6 +128,8 @@ def review(previous: Inventory, config: LabConfig) -> Day2Review:
                     _lost(old, f"it moves from {old.host} to {current.host}", len(only_control_plane) == 1),
                 )
             )
+    nodes = [guest for guest in previous.guests if guest.role != ROUTER_ROLE]
+    refused += identity_problems(nodes, lab_guests(config))
     return Day2Review(refused=refused, destroys=destroys)
 
 

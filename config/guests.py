@@ -15,6 +15,9 @@ from config.models import GuestConfig, LabConfig
 
 # Proxmox VE's own OUI for generated NIC addresses.
 PROXMOX_MAC_PREFIX = "BC:24:11"
+# The router and the client are one of a kind: their role names them.
+ROUTER_KEY = "router"
+CLIENT_KEY = "talos-client"
 
 
 class Role(StrEnum):
@@ -39,6 +42,21 @@ class Guest:
     @property
     def is_talos(self) -> bool:
         return self.role is not Role.CLIENT
+
+    @property
+    def key(self) -> str:
+        """The guest's Pulumi identity: what Proxmox knows it by, so a new display name is an update.
+
+        A Talos node is `vm-<VM id>` (Proxmox keys guests by id; a new id is a new guest there too).
+        The client, the only one of its kind, is keyed by its role. Name a per-guest resource
+        `<key>-<what>` so that it inherits the guest component's aliases.
+        """
+        return f"vm-{self.vm_id}" if self.is_talos else CLIENT_KEY
+
+    @property
+    def former_key(self) -> str:
+        """What earlier versions keyed the guest by (its display name): aliased, so their stacks keep it."""
+        return self.name
 
 
 def derive_mac(cluster_name: str, guest_name: str, nic: str = "net0") -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from config.guests import Role, lab_guests, router_host, router_lan_mac
+from config.guests import ROUTER_KEY, Role, lab_guests, router_host, router_lan_mac
 from config.models import LabConfig
 
 ROUTER_ROLE = "router"
@@ -19,6 +19,8 @@ ROUTER_ROLE = "router"
 @dataclass(frozen=True)
 class GuestRecord:
     name: str
+    key: str
+    """Its Pulumi identity (`Guest.key`): what its resources are named by."""
     vm_id: int
     host: str
     role: str
@@ -58,6 +60,7 @@ def lab_inventory(config: LabConfig) -> Inventory:
     guests = [
         GuestRecord(
             name=router.name,
+            key=ROUTER_KEY,
             vm_id=router.vm_id,
             host=router_host(config),
             role=ROUTER_ROLE,
@@ -68,6 +71,7 @@ def lab_inventory(config: LabConfig) -> Inventory:
         *(
             GuestRecord(
                 name=guest.name,
+                key=guest.key,
                 vm_id=guest.vm_id,
                 host=guest.proxmox_node,
                 role=Role(guest.role).value,
@@ -99,6 +103,7 @@ def inventory_from_output(value: Any) -> Inventory | None:
         guests = tuple(
             GuestRecord(
                 name=str(guest["name"]),
+                key=str(guest["key"]),
                 vm_id=int(guest["vmId"]),
                 host=str(guest["host"]),
                 role=str(guest["role"]),

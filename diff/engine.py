@@ -5,6 +5,7 @@ minus `ignoreChanges`) or `replace` (an input the provider forces a new resource
 `diff.replacements`, a `replaceOnChanges` path, a replaced `replaceWith` target or provider).
 What a replacement makes unknown in a preview (its outputs) counts as changed in what consumes it.
 Secret inputs are compared by keyed digest, never by value.
+A resource matches the old one with its URN or, as in the engine, with an alias (`plan.aliases`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from diff.replacements import (
     forcing,
     rules_for,
 )
+from plan.aliases import match_olds
 from plan.monitor import Registration
 from plan.run import PlanResult
 
@@ -67,17 +69,23 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
     for registration in new.registrations:
         if registration.custom and rules_for(registration.type) is None:
             raise UnknownType(f"no replacement rules for {registration.type}")
+    matched = match_olds(new.registrations, set(before))
     pending: dict[str, _Pending] = {}
     changes: dict[str, Change] = {}
+    # Changed only where ignoreChanges keeps the old value: the engine keeps the old outputs too.
+    unchanged_outputs: set[str] = set()
     for registration in new.registrations:
-        previous = before.get(registration.urn)
+        previous = before.get(matched.get(registration.urn, ""))
         if previous is None:
             changes[registration.urn] = _change(registration, "create", [], "not in the running lab")
             continue
         if not registration.custom:
             continue
         kept = {urn for urn, other in pending.items() if other.paths and other.new.type in KEPT_ON_UPDATE}
+        kept |= unchanged_outputs
         item = pending[registration.urn] = _Pending(registration)
+        if _only_ignored_differ(previous, registration):
+            unchanged_outputs.add(registration.urn)
         for path in changed_paths(previous, registration):
             if _only_from(kept, registration, path):
                 continue
@@ -100,7 +108,7 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
         elif item.paths:
             changes[urn] = _change(item.new, "update", item.paths, "")
     ordered = [changes[r.urn] for r in new.registrations if r.urn in changes]
-    remaining = {r.urn for r in new.registrations}
+    remaining = set(matched.values())
     # Deleted last, dependents first (the reverse of the order they were created in).
     return ordered + [
         _change(r, "delete", [], "not in the new config") for r in reversed(old.registrations) if r.urn not in remaining
@@ -167,6 +175,8 @@ def _propagate(pending: dict[str, _Pending]) -> None:
         for item in pending.values():
             for cause in _causes(item, pending):
                 reason = cause.why
+                if cause.path and _ignored(item.new, cause.path):
+                    continue
                 if cause.path:
                     if cause.path not in item.paths:
                         item.paths.append(cause.path)
@@ -232,7 +242,17 @@ def changed_paths(old: Registration, new: Registration) -> list[str]:
     """The input paths whose values differ, leaves first-level deep as the engine reports them, minus
     the new program's `ignoreChanges`; secret values compared by digest."""
     paths = _leaf_differences(_comparable(old), _comparable(new), "")
-    return [path for path in paths if not any(_matches(ignored, path) for ignored in new.options.ignore_changes)]
+    return [path for path in paths if not _ignored(new, path)]
+
+
+def _only_ignored_differ(old: Registration, new: Registration) -> bool:
+    differences = _leaf_differences(_comparable(old), _comparable(new), "")
+    return bool(differences) and all(_ignored(new, path) for path in differences)
+
+
+def _ignored(registration: Registration, path: str) -> bool:
+    """The engine keeps the old value of an ignored input, whatever the new one is, unknown included."""
+    return any(_matches(ignored, path) for ignored in registration.options.ignore_changes)
 
 
 def _comparable(registration: Registration) -> dict[str, Any]:

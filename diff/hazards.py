@@ -13,7 +13,7 @@ from typing import Any
 
 from components import outputs
 from config.day2 import Destruction
-from config.guests import cluster_endpoint_address
+from config.guests import cluster_endpoint_address, lab_guests
 from config.models import LabConfig
 from config.storage import volume_datastore
 from diff.engine import Change
@@ -64,7 +64,8 @@ def hazards(
         )
         found.append(Hazard(HazardKind.DESTROYS, item.guest, f"{item.why} ({consent})"))
     gone = {item.guest for item in destroyed}
-    found += _guest_hazards(changes, gone, old.config)
+    names = {guest.key: guest.name for config in (old.config, new.config) for guest in lab_guests(config)}
+    found += _guest_hazards(changes, gone, old.config, names)
     found += _cluster_hazards(changes, old.config, new.config)
     found += _storage_hazards(old.config, new.config)
     found += _laptop_hazards(old.config, new.config)
@@ -75,7 +76,8 @@ def _by_name(changes: list[Change]) -> dict[str, Change]:
     return {change.name: change for change in changes}
 
 
-def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig) -> list[Hazard]:
+def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig, names: dict[str, str]) -> list[Hazard]:
+    """`names`: each guest's display name by its key (the name its resources carry)."""
     found: list[Hazard] = []
     router, client = old.network.router.name, old.client.name
     for change in changes:
@@ -93,7 +95,8 @@ def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig) -> lis
         if change.type == VM and change.action == "update":
             rebooting = [path for path in change.paths if path.split(".")[0].split("[")[0] in _REBOOTING_VM_INPUTS]
             if rebooting:
-                node = change.name.removesuffix("-vm")
+                key = change.name.removesuffix("-vm")
+                node = names.get(key, key)
                 found.append(
                     Hazard(
                         HazardKind.INTERRUPTS,
@@ -104,7 +107,8 @@ def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig) -> lis
                 )
     applies = [c.name for c in changes if c.type == APPLY and c.action == "update"]
     if applies:
-        nodes = ", ".join(name.removeprefix("cluster-").removesuffix("-apply") for name in applies)
+        keys = [name.removeprefix("cluster-").removesuffix("-apply") for name in applies]
+        nodes = ", ".join(names.get(key, key) for key in keys)
         found.append(
             Hazard(
                 HazardKind.INTERRUPTS,

@@ -10,8 +10,6 @@ from plan.monitor import Registration
 if TYPE_CHECKING:
     from plan.run import PlanResult
 
-ROUTER = "homelab:network:Router"
-
 
 def _component_of(registration: Registration, by_urn: dict[str, Registration]) -> str:
     """The outermost component a resource belongs to (itself when top-level)."""
@@ -94,9 +92,8 @@ def mermaid(registrations: list[Registration], notes: dict[str, str] | None = No
 
 def plan_graph(result: PlanResult) -> str:
     """`graph.mmd`: the components, with where each guest lives."""
-    (router,) = (r.name for r in result.registrations if r.type == ROUTER)
     notes = {
-        router if row.role == "router" else row.name: f"{row.address} · {row.kind} {row.vm_id} on {row.host}"
+        row.key: f"{row.name} · {row.address} · {row.kind} {row.vm_id} on {row.host}"
         for row in guest_rows(result.config)
     }
     return mermaid(result.registrations, notes)

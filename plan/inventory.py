@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.guests import Role, lab_guests, router_host, router_lan_mac
+from config.guests import ROUTER_KEY, Role, lab_guests, router_host, router_lan_mac
 from config.models import LabConfig
 from plan.monitor import Registration
 
@@ -19,6 +19,7 @@ DOWNLOAD = "proxmoxve:download/file:File"
 @dataclass(frozen=True)
 class GuestRow:
     name: str
+    key: str  # the guest's Pulumi identity (`Guest.key`): what its component is named
     role: str  # router, controlplane, worker, client
     kind: str  # VM or LXC
     vm_id: int
@@ -32,6 +33,7 @@ class GuestRow:
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "key": self.key,
             "role": self.role,
             "kind": self.kind,
             "vmId": self.vm_id,
@@ -70,6 +72,7 @@ def guest_rows(config: LabConfig) -> list[GuestRow]:
     rows = [
         GuestRow(
             router.name,
+            ROUTER_KEY,
             "router",
             "LXC",
             router.vm_id,
@@ -86,6 +89,7 @@ def guest_rows(config: LabConfig) -> list[GuestRow]:
         rows.append(
             GuestRow(
                 guest.name,
+                guest.key,
                 guest.role.value,
                 kind,
                 guest.vm_id,

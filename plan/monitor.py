@@ -34,6 +34,10 @@ class Registration:
     secret_digests: dict[str, str] = field(default_factory=dict[str, str])
     """Per secret input path, a keyed digest of its value (`homelab diff`); never written anywhere."""
 
+    @property
+    def aliases(self) -> list[str]:
+        return self.options.aliases
+
     def as_json(self) -> dict[str, Any]:
         return {
             "urn": self.urn,
@@ -97,7 +101,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=sorted(dependencies - {request.parent}),
             inputs=inputs,
             secret_inputs=secret_paths,
-            options=recorded_options(request),
+            options=recorded_options(request, urn),
             property_dependencies={
                 key: sorted(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
             },

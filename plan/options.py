@@ -8,6 +8,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
+from plan.aliases import collapsed
 from plan.redaction import redact
 
 TIMEOUT_KINDS = ("create", "update", "delete")
@@ -25,6 +26,9 @@ class RecordedOptions:
     custom_timeouts: dict[str, str] = field(default_factory=dict[str, str])
     protect: bool = False
     retain_on_delete: bool = False
+    aliases: list[str] = field(default_factory=list[str])
+    """URNs of old resources this one takes over, in the order the engine tries them (the ones a
+    renamed parent implies are added by `homelab diff`, against the old plan: `plan.aliases`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -36,11 +40,13 @@ class RecordedOptions:
             "customTimeouts": self.custom_timeouts,
             "protect": self.protect,
             "retainOnDelete": self.retain_on_delete,
+            "aliases": self.aliases,
         }
 
 
-def recorded_options(request: Any) -> RecordedOptions:
-    """The options of a `RegisterResourceRequest` (lists sorted: their order means nothing to the engine)."""
+def recorded_options(request: Any, urn: str) -> RecordedOptions:
+    """The options of a `RegisterResourceRequest` (lists sorted where their order means nothing to the
+    engine; aliases in the order it tries them)."""
     timeouts = request.customTimeouts if request.HasField("customTimeouts") else None
     set_timeouts = {kind: getattr(timeouts, kind) for kind in TIMEOUT_KINDS if timeouts and getattr(timeouts, kind)}
     return RecordedOptions(
@@ -52,6 +58,7 @@ def recorded_options(request: Any) -> RecordedOptions:
         custom_timeouts=set_timeouts,
         protect=bool(request.protect),
         retain_on_delete=bool(request.retainOnDelete),
+        aliases=collapsed(request, urn),
     )
 
 

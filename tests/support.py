@@ -25,7 +25,7 @@ import yaml
 from config.loading import load_stack_file
 from config.models import LabConfig
 from diff.compare import StackDiff, plan_change
-from diff.engine import Change
+from diff.engine import Change, diff_plans
 from plan.monitor import InvokeRecord, Registration
 from plan.run import PlanResult, run_plan
 
@@ -242,6 +242,12 @@ def day2_diff(new_stack: Path, old: str = "dev") -> StackDiff:
 
 def day2_changes(new_stack: Path, old: str = "dev") -> list[Change]:
     return day2_diff(new_stack, old).changes
+
+
+def unreviewed_changes(new_stack: Path, old: str = "dev") -> list[Change]:
+    """What the plan alone would change, without the day-2 review of the running lab's inventory (which
+    refuses some of these changes before any resource is touched)."""
+    return diff_plans(stack_plan(old), run_plan(load_stack_file(new_stack), old))
 
 
 def change_set(changes: list[Change]) -> dict[str, str]:

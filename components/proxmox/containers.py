@@ -27,7 +27,9 @@ class ContainerTemplates(pulumi.ComponentResource):
         name: str,
         spec: TemplateSpec,
         hosts: list[str],
+        *,
         datastore: str,
+        lab_name: str,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("homelab:proxmox:ContainerTemplates", name, None, opts)
@@ -42,7 +44,7 @@ class ContainerTemplates(pulumi.ComponentResource):
                 # touched, and `overwrite_unmanaged` replaces only a leftover of this program (e.g. after lost
                 # state) instead of failing with "already exists" (bpg fwprovider/nodes/resource_download_file.go:
                 # Create deletes and re-downloads on isErrFileAlreadyExists when overwrite_unmanaged is set).
-                file_name=template_file_name(spec.url),
+                file_name=template_file_name(spec.url, lab_name),
                 checksum=spec.sha512,
                 checksum_algorithm="sha512",
                 overwrite=False,
@@ -54,8 +56,14 @@ class ContainerTemplates(pulumi.ComponentResource):
         self.register_outputs({"fileIds": self.file_ids})
 
 
-def template_file_name(url: str) -> str:
-    return f"homelab-{posixpath.basename(url)}"
+def template_file_name(url: str, lab_name: str) -> str:
+    """The lab's own copy: two labs on one host never share it (nor delete it when one is destroyed).
+
+    The lab name is a DNS label, which Proxmox keeps as it is in a file name (pve-storage
+    src/PVE/Storage.pm normalize_content_filename keeps [a-zA-Z0-9_.-]). For the default lab
+    `homelab` it is the name earlier versions gave every lab, so their template stays.
+    """
+    return f"{lab_name}-{posixpath.basename(url)}"
 
 
 @dataclass(frozen=True)

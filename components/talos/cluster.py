@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumiverse_talos as talos
 
+from components.proxmox.guest_options import renamed_from
 from components.talos.invoke_args import (
     client_configuration_args,
     machine_secrets_args,
@@ -84,8 +85,9 @@ class TalosCluster(pulumi.ComponentResource):
                 examples=False,
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).machine_configuration
+            apply_name = f"{name}-{guest.key}-apply"
             applies[str(guest.address)] = talos.machine.ConfigurationApply(
-                f"{name}-{guest.name}-apply",
+                apply_name,
                 client_configuration=client_configuration,
                 machine_configuration_input=machine_configuration,
                 node=str(guest.address),
@@ -97,7 +99,10 @@ class TalosCluster(pulumi.ComponentResource):
                 timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
                 # A replaced VM boots a blank disk into maintenance mode: apply its config again.
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[node.vm, args.network_ready], replace_with=[node.vm]
+                    parent=self,
+                    depends_on=[node.vm, args.network_ready],
+                    replace_with=[node.vm],
+                    aliases=renamed_from(f"{name}-{guest.former_key}-apply", apply_name),
                 ),
             )
 

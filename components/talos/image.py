@@ -19,11 +19,21 @@ def schematic_yaml(extensions: list[str]) -> str:
     return yaml.safe_dump({"customization": {"systemExtensions": {"officialExtensions": extensions}}}, sort_keys=True)
 
 
+def iso_file_name(lab_name: str, talos_version: str, schematic_id: str) -> str:
+    """The lab's own ISO file: two labs on one host never share it, so destroying one keeps the other's.
+
+    A DNS label (the lab name) stays as it is in a Proxmox file name (pve-storage src/PVE/Storage.pm
+    normalize_content_filename keeps [a-zA-Z0-9_.-]).
+    """
+    return f"{lab_name}-talos-{talos_version}-{PLATFORM}-{ARCHITECTURE}-{schematic_id[:12]}.iso"
+
+
 @dataclass(frozen=True)
 class TalosImageArgs:
     talos_version: str
     hosts: list[str]
     datastore: str
+    lab_name: str
 
 
 class TalosImage(pulumi.ComponentResource):
@@ -53,12 +63,13 @@ class TalosImage(pulumi.ComponentResource):
                 datastore_id=args.datastore,
                 url=urls.iso,
                 file_name=schematic.id.apply(
-                    lambda schematic_id: f"talos-{args.talos_version}-{PLATFORM}-{ARCHITECTURE}-{schematic_id[:12]}.iso"
+                    lambda schematic_id: iso_file_name(args.lab_name, args.talos_version, schematic_id)
                 ),
                 overwrite=False,
                 # The ISO only boots a new VM into maintenance mode; the installer image in the machine
                 # config decides the installed version. Keeping the first ISO on a version bump leaves
-                # existing VMs' CD-ROM pointing at a file that still exists.
+                # existing VMs' CD-ROM pointing at a file that still exists. (So an ISO an earlier version
+                # downloaded keeps its name, without the lab's, until it is replaced.)
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["url", "file_name"]),
             ).id
             for host in args.hosts

@@ -78,13 +78,12 @@ class TalosNode(pulumi.ComponentResource):
             on_boot=True,
             started=True,
             stop_on_destroy=True,
-            opts=guest_options(
-                pulumi.ResourceOptions(
-                    parent=self,
-                    # A new Talos version brings a new ISO; an installed node upgrades with talosctl instead.
-                    ignore_changes=["cdrom"],
-                )
-            ),
+            # The CD-ROM follows the ISO's id, so no VM points at a file the same `up` deletes (a moved
+            # `isoDatastore` replaces the ISO, created first). The id is stable across Talos versions (the
+            # ISO ignores its url and file name), and bpg reads back the volume id the ISO's id is, so
+            # there is no perpetual diff (proxmoxtf/resource/vm/vm.go: the read sets cdrom.file_id to the
+            # drive's FileVolume; an update changes only the medium, no reboot).
+            opts=guest_options(pulumi.ResourceOptions(parent=self)),
         )
         GuestFirewall(
             f"{name}-firewall",

@@ -56,3 +56,11 @@ def test_guests_carry_their_sizes_and_roles() -> None:
 def test_router_lan_mac_is_derived_unless_given() -> None:
     # Pinned: a change gives the router a new lab NIC and every guest a new gateway neighbour.
     assert router_lan_mac(stack_config("dev")) == derive_mac("homelab", "router", "lan") == "BC:24:11:A3:04:C9"
+
+
+def test_guests_are_keyed_by_what_proxmox_keys_them_by_not_their_names() -> None:
+    config = stack_config("ha")
+    assert {node.name: node.key for node in talos_nodes(config)}["w-1"] == "vm-7021"
+    assert all(node.key == f"vm-{node.vm_id}" and node.former_key == node.name for node in talos_nodes(config))
+    client = client_guest(config)
+    assert (client.key, client.former_key) == ("talos-client", "ops")

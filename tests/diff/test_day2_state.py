@@ -94,7 +94,7 @@ def test_removing_a_worker_destroys_it_and_up_refuses_until_the_stack_allows_it(
     assert why.startswith("worker-2 (VM 203 on pve) is deleted with its disks: it is no longer in the stack")
     assert "drained and its Node deleted first" in why
     assert why.endswith("(pulumi up refuses it until homelab:allowDestroy names worker-2)")
-    assert actions(document, VM, APPLY) == {"cluster-worker-2-apply": "delete", "worker-2-vm": "delete"}
+    assert actions(document, VM, APPLY) == {"cluster-vm-203-apply": "delete", "vm-203-vm": "delete"}
 
     code, document, _ = diff(STACKS["dev"], stack_file(tmp_path, "allowed", remove_worker, allow("worker-2")))
     assert code == 3  # still destroys: the stack only says it is intended
@@ -105,6 +105,7 @@ def test_the_program_refuses_a_destroying_change_unless_the_stack_allows_it(tmp_
     running = stack_plan("dev").outputs
     assert running["inventory"]["guests"][3] == {
         "name": "worker-2",
+        "key": "vm-203",
         "vmId": 203,
         "host": "pve",
         "role": "worker",
@@ -163,7 +164,7 @@ def test_a_disk_shrink_is_refused(tmp_path: Path) -> None:
     grown = stack_file(tmp_path, "grow", lambda c: cluster(c)["workers"][0].__setitem__("diskGiB", 30))
     code, document, _ = diff(STACKS["dev"], grown)
     assert code == 1
-    assert actions(document, VM) == {"worker-1-vm": "update"}
+    assert actions(document, VM) == {"vm-202-vm": "update"}
 
 
 @pytest.mark.parametrize(
@@ -186,16 +187,57 @@ def test_changes_that_would_cut_guests_off_are_refused_with_the_steps(
     assert any(line.startswith(f"  {path}: ") for line in stderr.splitlines()), stderr
 
 
-def test_the_only_control_plane_given_another_vm_id_destroys_the_cluster(tmp_path: Path) -> None:
+def test_a_node_given_another_vm_id_is_refused_with_the_two_steps(tmp_path: Path) -> None:
+    """To Proxmox a new VM id is a new guest: it would run beside the old one with its MAC and address."""
     new = stack_file(tmp_path, "cp-vm", lambda c: cluster(c)["controlPlanes"][0].__setitem__("vmId", 211))
-    code, document, _ = diff(STACKS["dev"], new)
+    code, _, stderr = diff(STACKS["dev"], new)
+    assert code == 2
+    assert stderr.splitlines()[1] == (
+        "  cluster.controlPlanes[0].vmId: 211 is a new guest to Proxmox, created while VM 201 (cp-1) still runs "
+        "with the same address or MAC, and VM 201 deleted after: remove cp-1 in one `pulumi up` (allowDestroy), "
+        "then add it back with VM id 211 in the next"
+    )
+
+
+def test_removing_the_only_control_plane_destroys_the_cluster(tmp_path: Path) -> None:
+    def replace_cp(config: dict[str, Any]) -> None:
+        cluster(config)["controlPlanes"][0] = {"name": "cp-9", "address": "192.168.1.209", "vmId": 209}
+
+    code, document, _ = diff(STACKS["dev"], stack_file(tmp_path, "cp-9", replace_cp))
     assert code == 3
-    assert hazards(document) == [("destroys", "cp-1")]
+    assert hazards(document)[0] == ("destroys", "cp-1")
     assert "it is the only control plane: etcd and every Kubernetes object are lost" in document["hazards"][0]["why"]
+    assert actions(document, VM) == {"vm-209-vm": "create", "vm-201-vm": "delete"}
+
+
+def test_the_client_given_another_vm_id_is_replaced_deleting_first(tmp_path: Path) -> None:
+    code, document, _ = diff(
+        STACKS["dev"], stack_file(tmp_path, "client-vm", lambda c: c["homelab:client"].__setitem__("vmId", 214))
+    )
+    assert code == 3
+    assert hazards(document)[0][0] == "destroys"
     changes = {c["name"]: c for c in document["changes"]}
-    assert changes["cp-1-vm"]["action"] == "replace"
-    # The apply depends on the VM, which goes first: so does the apply (the engine deletes dependents first).
-    assert changes["cp-1-vm"]["deleteBeforeReplace"] and changes["cluster-cp-1-apply"]["deleteBeforeReplace"]
+    assert changes["talos-client-container"]["action"] == "replace"
+    assert changes["talos-client-container"]["deleteBeforeReplace"]
+
+
+def test_a_rename_is_refused_unless_the_mac_is_kept(tmp_path: Path) -> None:
+    def rename(config: dict[str, Any]) -> None:
+        cluster(config)["workers"][0]["name"] = "worker-a"
+
+    code, _, stderr = diff(STACKS["dev"], stack_file(tmp_path, "renamed", rename))
+    assert code == 2
+    assert "set `mac: " in stderr
+    old_mac = stack_plan("dev").outputs["inventory"]["guests"][2]["mac"]
+
+    def rename_keeping_mac(config: dict[str, Any]) -> None:
+        rename(config)
+        cluster(config)["workers"][0]["mac"] = old_mac
+
+    code, document, _ = diff(STACKS["dev"], stack_file(tmp_path, "renamed-kept", rename_keeping_mac))
+    assert code == 1
+    assert actions(document, VM, APPLY) == {"vm-202-vm": "update", "cluster-vm-202-apply": "update"}
+    assert not [h for h in document["hazards"] if h["kind"] == "destroys"]
 
 
 def test_moving_a_guest_to_another_host_destroys_it(tmp_path: Path) -> None:
@@ -207,7 +249,7 @@ def test_moving_a_guest_to_another_host_destroys_it(tmp_path: Path) -> None:
     assert code == 3
     assert hazards(document)[0] == ("destroys", "worker-1")
     assert "it moves from pve to pve2" in document["hazards"][0]["why"]
-    assert actions(document, VM)["worker-1-vm"] == "replace"
+    assert actions(document, VM)["vm-202-vm"] == "replace"
 
 
 def test_three_to_one_control_planes_destroys_two_members_one_at_a_time(tmp_path: Path) -> None:
@@ -270,7 +312,7 @@ def test_more_cores_reboot_only_that_node(tmp_path: Path) -> None:
         STACKS["dev"], stack_file(tmp_path, "cores", lambda c: cluster(c)["workers"][0].__setitem__("cores", 4))
     )
     assert code == 1
-    assert actions(document) == {"worker-1-vm": "update"}
+    assert actions(document) == {"vm-202-vm": "update"}
     assert hazards(document) == [("interrupts", "worker-1")]
     assert "reboot_after_update" in document["hazards"][0]["why"]
 

@@ -15,7 +15,9 @@ from diff.engine import Change
 from tests.support import StackEdit, change_set, day2_changes, edited_stack
 
 NEW_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ5YhomelabOwnerKey me@laptop"
-APPLIES = {"cluster-cp-1-apply": "update", "cluster-worker-1-apply": "update", "cluster-worker-2-apply": "update"}
+# Talos nodes are keyed by VM id (cp-1 201, worker-1 202, worker-2 203), not by their display names.
+CP_1, WORKER_1, WORKER_2 = "vm-201", "vm-202", "vm-203"
+APPLIES = {f"cluster-{node}-apply": "update" for node in (CP_1, WORKER_1, WORKER_2)}
 # The rollout script on the client names the nodes and the versions: any change of them updates it.
 ROLLOUT = {"cluster-upgrade-rollout": "update"}
 
@@ -27,8 +29,8 @@ def firewall(
     return {f"{guest}-firewall{part}": action for part in parts}
 
 
-def new_node(name: str) -> dict[str, str]:
-    return {name: "create", f"{name}-vm": "create", **firewall(name, "create"), f"cluster-{name}-apply": "create"}
+def new_node(key: str) -> dict[str, str]:
+    return {key: "create", f"{key}-vm": "create", **firewall(key, "create"), f"cluster-{key}-apply": "create"}
 
 
 def _cluster(config: dict[str, Any]) -> dict[str, Any]:
@@ -80,17 +82,17 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     # The router gets the reservation, the client's talosconfig the node; the new VM and its apply.
     "add a worker": (
         add_worker,
-        {"router-configure": "update", "talos-client-talosconfig": "update", **new_node("worker-3"), **ROLLOUT},
+        {"router-configure": "update", "talos-client-talosconfig": "update", **new_node("vm-205"), **ROLLOUT},
     ),
     "remove a worker": (
         remove_worker,
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
-            "cluster-worker-2-apply": "delete",
-            "worker-2-vm": "delete",
-            "worker-2": "delete",
-            **firewall("worker-2", "delete"),
+            f"cluster-{WORKER_2}-apply": "delete",
+            f"{WORKER_2}-vm": "delete",
+            WORKER_2: "delete",
+            **firewall(WORKER_2, "delete"),
             **ROLLOUT,
         },
     ),
@@ -118,7 +120,7 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         move_pool,
         {
             "router-configure": "update",
-            **{f"{node}-firewall-ipfilter": "replace" for node in ("cp-1", "worker-1", "worker-2")},
+            **{f"{node}-firewall-ipfilter": "replace" for node in (CP_1, WORKER_1, WORKER_2)},
             "metallb-webhook-ready": "update",
             "metallb-pool": "update",
             "traefik-release": "update",
@@ -148,10 +150,10 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
-            "cp-1-firewall-ipfilter": "replace",
+            f"{CP_1}-firewall-ipfilter": "replace",
             "cluster-kubeconfig": "update",
-            **new_node("cp-2"),
-            **new_node("cp-3"),
+            **new_node("vm-206"),
+            **new_node("vm-207"),
             **APPLIES,
             **ROLLOUT,
         },
@@ -178,7 +180,7 @@ def test_configuration_re_pushes_are_updates_of_their_stdin(tmp_path: Path) -> N
 
 def test_a_removed_worker_is_reset_before_its_vm_goes(tmp_path: Path) -> None:
     names = [c.name for c in scenario_changes(tmp_path, "remove a worker") if c.action == "delete"]
-    assert names.index("cluster-worker-2-apply") < names.index("worker-2-vm")
+    assert names.index(f"cluster-{WORKER_2}-apply") < names.index(f"{WORKER_2}-vm")
 
 
 def test_a_new_ssh_key_replaces_the_containers_first_and_says_why(tmp_path: Path) -> None:

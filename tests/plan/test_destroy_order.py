@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from config.guests import client_guest
 from tests.support import APPLY, BOOTSTRAP, CONTAINER, KUBECONFIG, VM, named, stack_plan, upstream
 
 STACKS = ["dev", "ha", "minimal"]
@@ -24,7 +25,7 @@ def test_kubernetes_objects_go_before_the_cluster_and_the_cluster_before_the_gue
         waits_for = upstream(plan, apply)
         assert router in waits_for
         assert waits_for & vms  # its own VM outlives the reset
-    client = plan.config.client.name
+    client = client_guest(plan.config).key
     for file_name in ("kubeconfig", "talosconfig"):
         command = named(plan, f"{client}-{file_name}")
         assert named(plan, f"{client}-container").urn in upstream(plan, command)

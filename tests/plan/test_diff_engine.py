@@ -9,6 +9,7 @@ import pytest
 
 from diff.engine import UnknownType, changed_paths, diff_plans
 from diff.replacements import rules_for
+from plan.aliases import AliasConflict
 from plan.monitor import Registration
 from plan.options import RecordedOptions
 from plan.run import PlanResult, run_plan
@@ -17,10 +18,13 @@ from tests.support import (
     COMMAND,
     CONTAINER,
     DOWNLOAD,
+    FIREWALL_OPTIONS,
+    GUEST_FIREWALL,
     K8S_PROVIDER,
     KUBECONFIG,
     SECRETS,
     STACK_NAMES,
+    VM,
     stack_config,
     stack_plan,
 )
@@ -193,3 +197,102 @@ def test_outputs_recomputed_on_update_are_unknown_to_their_consumers() -> None:
     downgraded = {c.name: c for c in diff_plans(plan(secrets["v1.13.10"], apply), plan(secrets["v1.13.9"], apply))}
     assert downgraded["secrets"].action == "replace"
     assert "downgrade" in downgraded["secrets"].reason
+
+
+def _renamed(registration: Registration, name: str, **extra: Any) -> Registration:
+    return replace(registration, urn=registration.urn.rsplit("::", 1)[0] + f"::{name}", name=name, **extra)
+
+
+def test_a_resource_takes_over_the_old_one_its_alias_names() -> None:
+    old = reg("worker-1-vm", CONTAINER, {"vmId": 202, "hostname": "worker-1"})
+    new = _renamed(
+        old,
+        "vm-202-vm",
+        inputs={"vmId": 202, "hostname": "worker-a"},
+        options=RecordedOptions(aliases=[old.urn]),
+    )
+    (change,) = diff_plans(plan(old), plan(new))
+    assert (change.name, change.action, change.paths) == ("vm-202-vm", "update", ["hostname"])
+
+
+def test_the_own_urn_is_matched_before_an_alias() -> None:
+    """As the engine does: an alias is only tried when the URN itself is not in the old state."""
+    own, aliased = reg("vm-202", CONTAINER, {"vmId": 202}), reg("worker-1", CONTAINER, {"vmId": 203})
+    new = replace(own, options=RecordedOptions(aliases=[aliased.urn]))
+    assert actions([own, aliased], [new]) == {"worker-1": "delete"}
+
+
+def test_children_of_an_aliased_parent_inherit_its_former_name() -> None:
+    """A child named `<parent>-<what>` is looked for as `<parent's old name>-<what>` (inheritedChildAlias)."""
+    component = "homelab:talos:TalosNode"
+    old_parent = replace(reg("worker-1", component), custom=False)
+    old_child = replace(
+        reg("worker-1-vm", VM, {"name": "worker-1"}),
+        urn=f"urn:pulumi:dev::homelab::{component}${VM}::worker-1-vm",
+        parent=old_parent.urn,
+    )
+    old_grandchild_parent = replace(
+        reg("worker-1-firewall", GUEST_FIREWALL),
+        urn=f"urn:pulumi:dev::homelab::{component}${GUEST_FIREWALL}::worker-1-firewall",
+        parent=old_parent.urn,
+        custom=False,
+    )
+    old_grandchild = replace(
+        reg("worker-1-firewall-options", FIREWALL_OPTIONS, {"enabled": True}),
+        urn=f"urn:pulumi:dev::homelab::{GUEST_FIREWALL}${FIREWALL_OPTIONS}::worker-1-firewall-options",
+        parent=old_grandchild_parent.urn,
+    )
+    new_parent = _renamed(old_parent, "vm-202", options=RecordedOptions(aliases=[old_parent.urn]))
+    new_child = replace(_renamed(old_child, "vm-202-vm"), inputs={"name": "worker-a"}, parent=new_parent.urn)
+    new_firewall = replace(_renamed(old_grandchild_parent, "vm-202-firewall"), parent=new_parent.urn)
+    new_grandchild = replace(_renamed(old_grandchild, "vm-202-firewall-options"), parent=new_firewall.urn)
+    old = [old_parent, old_child, old_grandchild_parent, old_grandchild]
+    new = [new_parent, new_child, new_firewall, new_grandchild]
+    assert actions(old, new) == {"vm-202-vm": "update"}
+    # Without the parent's alias, every one of them is new and the old ones go.
+    unaliased = [replace(new_parent, options=RecordedOptions()), new_child, new_firewall, new_grandchild]
+    assert actions(old, unaliased) == {
+        "vm-202": "create",
+        "vm-202-vm": "create",
+        "vm-202-firewall": "create",
+        "vm-202-firewall-options": "create",
+        "worker-1-firewall-options": "delete",
+        "worker-1-firewall": "delete",
+        "worker-1-vm": "delete",
+        "worker-1": "delete",
+    }
+
+
+def test_two_resources_claiming_one_old_resource_are_refused() -> None:
+    old = reg("worker-1", CONTAINER, {"vmId": 202})
+    first = _renamed(old, "vm-202", options=RecordedOptions(aliases=[old.urn]))
+    second = _renamed(old, "vm-203", options=RecordedOptions(aliases=[old.urn]))
+    with pytest.raises(AliasConflict, match="worker-1"):
+        diff_plans(plan(old), plan(first, second))
+
+
+def test_an_ignored_input_stays_unchanged_when_its_source_is_replaced() -> None:
+    """The engine keeps the old value of an ignored input: a replaced source's unknown id does not reach it."""
+    iso_old = reg("iso", DOWNLOAD, {"datastoreId": "local"})
+    iso_new = reg("iso", DOWNLOAD, {"datastoreId": "nfs"})
+    vm = reg(
+        "vm",
+        VM,
+        {"cdrom": {"fileId": "local:iso/talos.iso"}},
+        property_dependencies={"cdrom": [iso_new.urn]},
+        options=RecordedOptions(ignore_changes=["cdrom"]),
+    )
+    assert actions([iso_old, vm], [iso_new, vm]) == {"iso": "replace"}
+    following = replace(vm, options=RecordedOptions())
+    assert actions([iso_old, following], [iso_new, following]) == {"iso": "replace", "vm": "update"}
+
+
+def test_a_consumer_of_outputs_the_engine_keeps_is_unchanged() -> None:
+    """A source whose inputs changed only where it ignores changes keeps its old outputs (and id)."""
+    options = RecordedOptions(ignore_changes=["fileName", "url"])
+    iso_old = reg("iso", DOWNLOAD, {"fileName": "talos-v1.13.9.iso"}, options=options)
+    iso_new = reg("iso", DOWNLOAD, {"fileName": "talos-v1.13.10.iso"}, options=options)
+    dependencies = {"cdrom": [iso_new.urn]}
+    vm_old = reg("vm", VM, {"cdrom": {"fileId": "local:iso/talos-v1.13.9.iso"}}, property_dependencies=dependencies)
+    vm_new = reg("vm", VM, {"cdrom": {"fileId": "local:iso/talos-v1.13.10.iso"}}, property_dependencies=dependencies)
+    assert actions([iso_old, vm_old], [iso_new, vm_new]) == {}

@@ -57,7 +57,8 @@ def test_host_totals_add_up_what_each_host_must_hold(stack: str) -> None:
         downloads = [r.inputs for r in plan.by_type(DOWNLOAD) if r.inputs["nodeName"] == host["host"]]
         assert len(host["files"]) == len(downloads)
         if any(g["kind"] == "VM" for g in mine):
-            assert any(f.startswith(f"{plan.config.proxmox.iso_datastore}:iso/talos-") for f in host["files"])
+            iso = f"{plan.config.proxmox.iso_datastore}:iso/{plan.config.cluster.name}-talos-"
+            assert any(f.startswith(iso) for f in host["files"])
         if any(g["kind"] == "LXC" for g in mine):
             assert any(":vztmpl/" in f and "debian" in f for f in host["files"])
     assert {h["host"] for h in data["hosts"]} == {g["host"] for g in data["guests"]}
@@ -97,6 +98,7 @@ def test_graph_has_no_shortcut_edges_and_keeps_every_dependency(stack: str) -> N
 
 def test_graph_shows_where_each_guest_lives() -> None:
     graph = plan_graph(stack_plan("ha"))
-    assert '"w-1<br/>10.77.0.21 · VM 7021 on pve-b<br/>' in graph
-    assert '"ops<br/>10.77.0.30 · LXC 7030 on pve-a<br/>' in graph
+    # Guests are keyed by VM id (the client by its role); the note names them as the stack does.
+    assert '"vm-7021<br/>w-1 · 10.77.0.21 · VM 7021 on pve-b<br/>' in graph
+    assert '"talos-client<br/>ops · 10.77.0.30 · LXC 7030 on pve-a<br/>' in graph
     assert "10.77.0.1 · LXC 7000 on pve-a" in graph

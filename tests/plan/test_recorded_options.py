@@ -42,6 +42,7 @@ def test_a_resource_without_options_records_the_engine_defaults() -> None:
         "customTimeouts": {},
         "protect": False,
         "retainOnDelete": False,
+        "aliases": [],
     }
 
 
@@ -61,6 +62,10 @@ def test_every_option_is_recorded_by_its_engine_name() -> None:
                 custom_timeouts=pulumi.CustomTimeouts(create="15m", delete="2m"),
                 protect=True,
                 retain_on_delete=True,
+                aliases=[
+                    pulumi.Alias(name="formerly"),
+                    "urn:pulumi:options::homelab::tls:index/privateKey:PrivateKey::x",
+                ],
             ),
         )
 
@@ -76,6 +81,11 @@ def test_every_option_is_recorded_by_its_engine_name() -> None:
         "customTimeouts": {"create": "15m", "delete": "2m"},
         "protect": True,
         "retainOnDelete": True,
+        # As URNs, in the order the engine tries them.
+        "aliases": [
+            "urn:pulumi:options::homelab::pulumi:pulumi:Stack$tls:index/privateKey:PrivateKey::formerly",
+            "urn:pulumi:options::homelab::tls:index/privateKey:PrivateKey::x",
+        ],
     }
     assert recorded["configured"].as_json()["options"] == options
 
@@ -100,7 +110,8 @@ def test_the_plan_records_the_programs_options() -> None:
     for registration in plan.registrations:
         assert records[registration.urn]["options"] == registration.options.as_json()
     for vm in plan.by_type(VM):
-        assert records[vm.urn]["options"]["ignoreChanges"] == ["cdrom"]
+        # The CD-ROM follows the ISO: no VM keeps pointing at a file the same `up` deletes.
+        assert records[vm.urn]["options"]["ignoreChanges"] == []
     for command in plan.by_type(COMMAND):
         # pulumi-command's SDK asks for a replacement whenever a trigger changes (the program sets none).
         assert records[command.urn]["options"]["replaceOnChanges"] == ["triggers[*]"]
@@ -109,3 +120,37 @@ def test_the_plan_records_the_programs_options() -> None:
     assert isos
     for download in isos:
         assert records[download.urn]["options"]["ignoreChanges"] == ["fileName", "url"]
+
+
+def test_an_alias_under_a_parent_is_the_urn_it_had_under_that_parent() -> None:
+    def program() -> None:
+        parent = pulumi.ComponentResource("homelab:test:Parent", "parent")
+        tls.PrivateKey(
+            "child", algorithm="ED25519", opts=pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(name="old")])
+        )
+        tls.PrivateKey(
+            "orphan",
+            algorithm="ED25519",
+            opts=pulumi.ResourceOptions(parent=parent, aliases=[pulumi.Alias(name="top", parent=None)]),
+        )
+
+    recorded = _record(program)
+    assert recorded["child"].options.aliases == [
+        "urn:pulumi:options::homelab::homelab:test:Parent$tls:index/privateKey:PrivateKey::old"
+    ]
+    # Without a parent: at the top, under the stack (as the mock monitor names top-level resources).
+    assert recorded["orphan"].options.aliases == [
+        "urn:pulumi:options::homelab::pulumi:pulumi:Stack$tls:index/privateKey:PrivateKey::top"
+    ]
+
+
+def test_the_plan_records_each_guests_former_name_as_an_alias() -> None:
+    plan = stack_plan("dev")
+    by_name = {registration.name: registration for registration in plan.registrations}
+    assert [alias.rsplit("::", 1)[-1] for alias in by_name["vm-202"].aliases] == ["worker-1"]
+    assert [alias.rsplit("::", 1)[-1] for alias in by_name["cluster-vm-202-apply"].aliases] == [
+        "cluster-worker-1-apply"
+    ]
+    # Children inherit their parent's (the engine derives theirs); the client is keyed by its role already.
+    assert by_name["vm-202-vm"].aliases == []
+    assert by_name["talos-client"].aliases == []

@@ -145,9 +145,9 @@ def test_renaming_the_region_relabels_every_node_and_rewrites_the_plugins_config
     after a rename no node matches them. The hazard the diff must show."""
     changes = _changes(workdir, (storage_on,), (storage_on, rename_proxmox_cluster))
     assert change_set(changes) == {
-        "cluster-cp-1-apply": "update",
-        "cluster-worker-1-apply": "update",
-        "cluster-worker-2-apply": "update",
+        "cluster-vm-201-apply": "update",
+        "cluster-vm-202-apply": "update",
+        "cluster-vm-203-apply": "update",
         "storage-config": "replace",
         "storage-release": "update",
     }
@@ -163,7 +163,7 @@ def test_a_new_worker_is_granted_its_vm(workdir: Path) -> None:
     assert {name: action for name, action in changes.items() if name.startswith("storage")} == _access(
         "create", (205,), storage=False
     )
-    assert changes["worker-3-vm"] == "create"
+    assert changes["vm-205-vm"] == "create"
 
 
 def test_a_removed_workers_grants_go_before_its_vm(workdir: Path) -> None:
@@ -173,7 +173,7 @@ def test_a_removed_workers_grants_go_before_its_vm(workdir: Path) -> None:
         "delete", (203,), storage=False
     )
     order = [change.name for change in changes]
-    assert order.index("storage-access-token-vm-203") < order.index("worker-2-vm")
+    assert order.index("storage-access-token-vm-203") < order.index("vm-203-vm")
     assert not [name for name in actions if name.startswith(("storage-release", "storage-class", "example-volume"))]
 
 
@@ -194,15 +194,15 @@ def test_replacing_a_worker_whose_pod_holds_a_volume_keeps_the_volume(workdir: P
     """
     changes = _changes(workdir, (), (move_worker,), base="ha")
     assert change_set(changes) == {
-        "w-1-vm": "replace",
-        "w-1-firewall-ipfilter": "replace",
-        "w-1-firewall-rules": "replace",
-        "w-1-firewall-options": "replace",
+        "vm-7021-vm": "replace",
+        "vm-7021-firewall-ipfilter": "replace",
+        "vm-7021-firewall-rules": "replace",
+        "vm-7021-firewall-options": "replace",
         "storage-access-user-vm-7021": "replace",
         "storage-access-token-vm-7021": "replace",
-        "cluster-w-1-apply": "replace",  # its zone label names the new host
+        "cluster-vm-7021-apply": "replace",  # its zone label names the new host
     }
     grants = [change for change in changes if change.name.startswith("storage-access")]
     assert all(
-        change.reason == "replaced with w-1-vm (replaceWith)" and change.delete_before_replace for change in grants
+        change.reason == "replaced with vm-7021-vm (replaceWith)" and change.delete_before_replace for change in grants
     )

@@ -6,6 +6,7 @@ import posixpath
 
 import pytest
 
+from config.guests import client_guest
 from config.loading import parse_lab_config
 from config.models import DEBIAN_TEMPLATE_SHA512, DEBIAN_TEMPLATE_URL
 from plan.run import run_plan
@@ -27,11 +28,11 @@ def test_what_configures_a_guest_is_replaced_with_it(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     router = named(plan, "router-container").urn
     assert named(plan, "router-configure").options.replace_with == [router]
-    client = config.client.name
+    client = client_guest(config).key
     container = named(plan, f"{client}-container").urn
     for step in ("tools", "talosconfig", "kubeconfig"):
         assert named(plan, f"{client}-{step}").options.replace_with == [container], step
-    vms = {vm.inputs["name"]: vm.urn for vm in plan.by_type(VM)}
+    vms = {f"vm-{int(vm.inputs['vmId'])}": vm.urn for vm in plan.by_type(VM)}
     applies = plan.by_type(APPLY)
     assert len(applies) == len(vms)
     for apply in applies:

@@ -132,7 +132,7 @@ def test_ip_filter_pins_each_guest_to_its_reservation(stack: str) -> None:
     ipsets = _by_target(plan, FIREWALL_IPSET)
     guests = {g.name: g for g in lab_guests(config)}
     for guest in guests.values():
-        nic = nics[f"{guest.name}-vm" if guest.is_talos else f"{guest.name}-container"]
+        nic = nics[f"{guest.key}-vm" if guest.is_talos else f"{guest.key}-container"]
         ipset = ipsets[nic.target].inputs
         assert ipset["name"] == f"ipfilter-net{nic.index}"
         assert nic.mac == guest.mac
@@ -175,7 +175,7 @@ def test_guests_may_not_serve_dhcp(stack: str) -> None:
 def test_firewall_is_a_child_of_its_guest_and_waits_for_it(stack: str) -> None:
     plan = stack_plan(stack)
     components = {r.urn: r for r in plan.by_type(GUEST_FIREWALL)}
-    client = client_guest(plan.config).name
+    client = client_guest(plan.config).key
     expected_parent = {nic.guest.urn: nic.guest.parent for nic in _lab_nics(plan).values()}
     assert {named(plan, n).urn for n in ("router", client)} <= set(expected_parent.values())
     for token in (FIREWALL_OPTIONS, FIREWALL_IPSET, FIREWALL_RULES):

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from components.talos.patches import node_patches
-from config.guests import Role, talos_nodes
+from config.guests import Role, client_guest, talos_nodes
 from tests.support import (
     APPLY,
     BOOTSTRAP,
@@ -40,9 +40,11 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
     for node in talos_nodes(config):
         apply = applies[str(node.address)]
         assert apply.inputs["endpoint"] == str(node.address)
-        vm = named(plan, f"{node.name}-vm").urn
-        # Secrets and the schematic are data (machine secrets, installer image), not ordering.
-        assert set(apply.dependencies) == {vm, *router, secrets.urn, schematic.urn}
+        vm = named(plan, f"{node.key}-vm").urn
+        # Secrets and the schematic are data (machine secrets, installer image), not ordering; so is the
+        # running lab's inventory (the Kubernetes version the configs keep while the rollout upgrades it).
+        (previous,) = plan.by_type("pulumi:pulumi:StackReference")
+        assert set(apply.dependencies) == {vm, *router, secrets.urn, schematic.urn, previous.urn}
         assert {"clientConfiguration", "machineConfigurationInput"} <= set(apply.secret_inputs)
         assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
 
@@ -69,9 +71,10 @@ def test_the_health_gate_guards_the_first_bootstrap_only(stack: str) -> None:
     (kubeconfig,) = plan.by_type(KUBECONFIG)
     (bootstrap,) = plan.by_type(BOOTSTRAP)
     assert bootstrap.urn in kubeconfig.dependencies
-    health = named(plan, f"{config.client.name}-health")
+    client = client_guest(config).key
+    health = named(plan, f"{client}-health")
     assert {bootstrap.urn, *(a.urn for a in plan.by_type(APPLY))} <= set(health.dependencies)
-    assert named(plan, f"{config.client.name}-talosconfig").urn in health.dependencies
+    assert named(plan, f"{client}-talosconfig").urn in health.dependencies
     control_planes = [str(n.address) for n in talos_nodes(config) if n.role is Role.CONTROL_PLANE]
     workers = [str(n.address) for n in talos_nodes(config) if n.role is Role.WORKER]
     command = health.inputs["create"]
@@ -143,7 +146,7 @@ def test_single_control_plane_endpoint_is_the_control_plane() -> None:
 @pytest.mark.parametrize("stack", STACK_NAMES)
 def test_client_receives_configs_over_stdin_as_secrets(stack: str) -> None:
     plan = stack_plan(stack)
-    client = plan.config.client.name
+    client = client_guest(plan.config).key
     (kubeconfig,) = plan.by_type(KUBECONFIG)
     for file_name, path in (("talosconfig", "/root/.talos/config"), ("kubeconfig", "/root/.kube/config")):
         command = named(plan, f"{client}-{file_name}")

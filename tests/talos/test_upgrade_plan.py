@@ -4,6 +4,7 @@ and the day-2 scenarios of a Talos patch bump and a Kubernetes minor bump as cha
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from components.proxmox.remote import RUN_STDIN_SCRIPT
 from components.talos.client_tools import KUBECTL_URL, TALOSCTL_URL
 from components.talos.upgrade import SCRIPT_PATH
 from components.talos.upgrade_script import RolloutTarget, rollout_script
-from config.guests import client_guest
+from config.guests import client_guest, talos_nodes
 from config.models import LabConfig
+from diff.engine import diff_plans
 from plan.run import PlanResult, run_plan
 from tests.provider_schema import resource_schema
 from tests.support import (
@@ -58,29 +60,13 @@ def machine_config_args(plan: PlanResult) -> dict[str, dict[str, Any]]:
 
 
 def changes(old: PlanResult, new: PlanResult) -> dict[str, set[str]]:
-    """What `pulumi up` would change, by resource name: the input keys that differ, `ignore_changes` honoured.
+    """What `pulumi up` would change (`homelab diff`), by resource name: the top-level input keys that differ.
 
-    A node's machine config is secret (redacted in both plans), so its apply counts as changed
-    when the arguments that generate it do.
+    A node's machine config is secret, compared by digest: its apply counts as changed when the config does.
     """
-    old_by_urn = {r.urn: r for r in old.registrations}
-    new_by_urn = {r.urn: r for r in new.registrations}
-    assert old_by_urn.keys() == new_by_urn.keys(), "resources created or deleted"
-    changed: dict[str, set[str]] = {}
-    for urn, after in new_by_urn.items():
-        before = old_by_urn[urn]
-        keys = {
-            key
-            for key in before.inputs.keys() | after.inputs.keys()
-            if before.inputs.get(key) != after.inputs.get(key) and key not in after.options.ignore_changes
-        }
-        if keys:
-            changed[after.name] = keys
-    old_configs, new_configs = machine_config_args(old), machine_config_args(new)
-    for node, args in new_configs.items():
-        if args != old_configs[node]:
-            changed.setdefault(f"cluster-{node}-apply", set()).add("machineConfigurationInput")
-    return changed
+    found = diff_plans(old, new)
+    assert not [c.name for c in found if c.action in ("create", "delete")], "resources created or deleted"
+    return {c.name: {re.split(r"[.\[]", path, maxsplit=1)[0] for path in c.paths} for c in found}
 
 
 def target(plan: PlanResult) -> RolloutTarget:
@@ -110,7 +96,7 @@ def test_one_rollout_command_on_the_client_runs_the_rendered_script(stack: str) 
     # changed stdin runs `create` again (no `update` command given; `triggers` would replace).
     assert rollout.inputs["create"] == RUN_STDIN_SCRIPT.format(path=SCRIPT_PATH)
     assert not {"triggers", "update", "delete"} & rollout.inputs.keys()
-    client = named(plan, f"{client_guest(config).name}-tools")
+    client = named(plan, f"{client_guest(config).key}-tools")
     assert client.inputs["connection"] == rollout.inputs["connection"] == "[secret]"
 
 
@@ -118,7 +104,7 @@ def test_one_rollout_command_on_the_client_runs_the_rendered_script(stack: str) 
 def test_the_rollout_runs_after_every_apply_the_bootstrap_and_the_client_tools_and_configs(stack: str) -> None:
     config, plan = stack_config(stack), stack_plan(stack)
     rollout = named(plan, ROLLOUT)
-    client = client_guest(config).name
+    client = client_guest(config).key
     (bootstrap,) = plan.by_type(BOOTSTRAP)
     needed = {r.urn for r in plan.by_type(APPLY)} | {bootstrap.urn}
     needed |= {named(plan, f"{client}-{part}").urn for part in ("tools", "talosconfig", "kubeconfig")}
@@ -162,11 +148,11 @@ def test_a_version_bump_updates_the_configs_the_client_and_the_rollout_and_repla
 ) -> None:
     old, new = bumped(what)
     nodes = [node.name for node in (*new.config.cluster.control_planes, *new.config.cluster.workers)]
-    client = client_guest(new.config).name
+    client = client_guest(new.config).key
     assert changes(old, new) == {
         f"{client}-tools": {"stdin"},
         ROLLOUT: {"stdin"},
-        **{f"cluster-{node}-apply": {"machineConfigurationInput"} for node in nodes},
+        **{f"cluster-{node.key}-apply": {"machineConfigurationInput"} for node in talos_nodes(new.config)},
     }
     # Each node's new config differs in that one argument only (a Talos bump: the installer image in a patch).
     old_configs, new_configs = machine_config_args(old), machine_config_args(new)
@@ -189,7 +175,7 @@ def test_a_talos_bump_changes_only_the_installer_image_in_the_patches() -> None:
 
 def test_a_kubernetes_bump_drops_the_old_kubectl() -> None:
     _, new = bumped("kubernetes")
-    assert "1.35.4" not in named(new, f"{client_guest(new.config).name}-tools").inputs["stdin"]
+    assert "1.35.4" not in named(new, f"{client_guest(new.config).key}-tools").inputs["stdin"]
 
 
 @pytest.mark.parametrize("what", ["talos", "kubernetes"])
