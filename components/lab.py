@@ -160,7 +160,9 @@ def build(config: LabConfig) -> Lab:
             installer_image=image.installer_image,
             control_planes=[str(g.address) for g in config.cluster.control_planes],
             workers=[str(g.address) for g in config.cluster.workers],
-            after=[*cluster.ready, *client.ready],
+            # Only once the cluster passed its health gate: on a fresh lab the API server is still coming up
+            # when the bootstrap and the applies are done.
+            after=[*cluster.ready, *client.ready, client.healthy],
         ),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from components.shell_wait import Wait, wait_until
+
 # Each binary is checked against the checksum file its project publishes next to it.
 TALOSCTL_URL = "https://github.com/siderolabs/talos/releases/download/{version}/talosctl-linux-amd64"
 TALOSCTL_SUMS_URL = "https://github.com/siderolabs/talos/releases/download/{version}/sha256sum.txt"
@@ -55,9 +57,33 @@ def client_tools_script(talos_version: str, kubernetes_version: str) -> str:
 WRITE_SECRET_FILE = "umask 077 && mkdir -p {directory} && cat > {path}.tmp && mv {path}.tmp {path}"
 
 # The gate of the first bootstrap: Talos' own health checks (etcd, kubelets, API server, nodes ready).
-HEALTH_CHECK = "talosctl --nodes {node} health --wait-timeout {timeout} --control-plane-nodes {control_planes}"
+# One `talosctl health` gives up when the node's Talos API refuses the first call (the node still
+# installs and reboots), so it is retried until the gate's own deadline.
+HEALTH_CHECK = "talosctl --nodes {node} health --wait-timeout {attempt}s --control-plane-nodes {control_planes}"
+HEALTH_ATTEMPT_SECONDS = 300
+# talosctl's own --wait-timeout ends a try; this only catches a talosctl that hangs past it.
+HEALTH_GRACE_SECONDS = 60
 
 
-def health_check_command(control_planes: list[str], workers: list[str], timeout: str) -> str:
-    command = HEALTH_CHECK.format(node=control_planes[0], timeout=timeout, control_planes=",".join(control_planes))
-    return f"{command} --worker-nodes {','.join(workers)}" if workers else command
+def health_check_command(
+    control_planes: list[str],
+    workers: list[str],
+    timeout_seconds: int,
+    *,
+    attempt_seconds: int = HEALTH_ATTEMPT_SECONDS,
+    grace_seconds: int = HEALTH_GRACE_SECONDS,
+    pause_seconds: int = 10,
+) -> str:
+    attempt = min(attempt_seconds, timeout_seconds)
+    probe = HEALTH_CHECK.format(node=control_planes[0], attempt=attempt, control_planes=",".join(control_planes))
+    if workers:
+        probe = f"{probe} --worker-nodes {','.join(workers)}"
+    return wait_until(
+        Wait(
+            what=f"the cluster to pass talosctl health from {control_planes[0]} (etcd, API server, every node ready)",
+            probe=probe,
+            timeout_seconds=timeout_seconds,
+            attempt_seconds=attempt + grace_seconds,
+            pause_seconds=pause_seconds,
+        )
+    )

@@ -25,6 +25,7 @@ from tests.support import (
     named,
     stack_config,
     stack_plan,
+    upstream,
 )
 
 
@@ -75,7 +76,8 @@ def test_the_health_gate_guards_the_first_bootstrap_only(stack: str) -> None:
     control_planes = [str(n.address) for n in talos_nodes(config) if n.role is Role.CONTROL_PLANE]
     workers = [str(n.address) for n in talos_nodes(config) if n.role is Role.WORKER]
     command = health.inputs["create"]
-    assert command.startswith(f"talosctl --nodes {control_planes[0]} health ")
+    assert f"until timeout 360 talosctl --nodes {control_planes[0]} health --wait-timeout 300s " in command
+    assert "gave up after %s s waiting for %s" in command  # bounded, and says so
     assert f"--control-plane-nodes {','.join(control_planes)}" in command
     assert (f"--worker-nodes {','.join(workers)}" in command) == bool(workers)
     # Only the first run counts: a later change of the node list or the key does not run it again.
@@ -172,3 +174,13 @@ def test_the_secrets_keep_the_talos_version_they_were_made_for(stack: str) -> No
     """An update would make every secret unknown in the preview, and the provider built on them look replaced."""
     (secrets,) = stack_plan(stack).by_type(SECRETS)
     assert secrets.options.ignore_changes == ["talosVersion"]
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_rollout_runs_only_after_the_health_gate(stack: str) -> None:
+    """On a fresh lab the API server is still coming up when the bootstrap and the applies are done."""
+    config, plan = stack_config(stack), stack_plan(stack)
+    rollout = named(plan, "cluster-upgrade-rollout")
+    health = named(plan, f"{config.client.name}-health")
+    assert health.urn in upstream(plan, rollout)
+    assert health.urn in rollout.dependencies
