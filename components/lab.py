@@ -25,6 +25,7 @@ from components.router.router import Router, RouterArgs, RouterNic
 from components.talos.client import TalosClient, TalosClientArgs
 from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
+from components.talos.membership import ClusterMembership, ClusterMembershipArgs, MemberNode
 from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
@@ -49,6 +50,7 @@ class Lab:
     client: TalosClient
     cluster: TalosCluster
     upgrade: ClusterUpgrade
+    membership: ClusterMembership
     management_key: ManagementKey
     site: ExampleSite
     certificates: LabCertificates
@@ -166,6 +168,18 @@ def build(config: LabConfig) -> Lab:
         ),
     )
 
+    membership = ClusterMembership(
+        "cluster-membership",
+        ClusterMembershipArgs(
+            connection=client.kubectl.connection,
+            client_ready=client.ready,
+            nodes=[
+                MemberNode(name=node.pulumi_resource_name, guest=spec, vm=node.vm, apply=cluster.applies[node.address])
+                for spec, node in zip(node_specs, nodes, strict=True)
+            ],
+        ),
+    )
+
     # Everything in Kubernetes goes through this provider, so it waits for the cluster's first health
     # check and `pulumi destroy` removes it before the VMs. An ordering only: the check's own outputs
     # would make the provider's config unknown, and so replace it, whenever the check changed.
@@ -173,6 +187,10 @@ def build(config: LabConfig) -> Lab:
         "kubernetes",
         kubeconfig=cluster.kubeconfig,
         enable_server_side_apply=True,
+        # A destroy of a lab whose API is gone drops the objects from the state instead of failing on each
+        # (pulumi-kubernetes provider/pkg/provider/provider.go, Delete and Read). Helm releases are the
+        # exception: Delete refuses them on an unreachable cluster, Read (`pulumi destroy --refresh`) drops them.
+        delete_unreachable=True,
         opts=pulumi.ResourceOptions(depends_on=[client.healthy]),
     )
     in_cluster = pulumi.ResourceOptions(providers=[provider])
@@ -207,6 +225,7 @@ def build(config: LabConfig) -> Lab:
         client=client,
         cluster=cluster,
         upgrade=upgrade,
+        membership=membership,
         management_key=key,
         site=site,
         certificates=certificates,

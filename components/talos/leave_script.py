@@ -50,7 +50,7 @@ class LeaveTarget:
 @dataclass(frozen=True)
 class LeaveSettings:
     lock_path: str = "/run/lock/homelab-membership.lock"
-    destroying_path: str = "/root/homelab/lab-destroyed"
+    destroying_path: str = "/root/homelab-lab-destroyed"
     attempts: int = 6
     """How many times an unanswered read is tried, `pause_seconds` apart, before it is given up."""
     pause_seconds: int = 10

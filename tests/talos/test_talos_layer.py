@@ -45,7 +45,8 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
         # Secrets and the schematic are data (machine secrets, installer image), not ordering.
         assert set(apply.dependencies) == {vm, *router, secrets.urn, schematic.urn}
         assert {"clientConfiguration", "machineConfigurationInput"} <= set(apply.secret_inputs)
-        assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
+        # No reset on destroy: the node's leave command takes it out, then the VM and its disks go.
+        assert "onDestroy" not in apply.inputs
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
