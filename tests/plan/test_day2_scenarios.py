@@ -28,7 +28,14 @@ def firewall(
 
 
 def new_node(name: str) -> dict[str, str]:
-    return {name: "create", f"{name}-vm": "create", **firewall(name, "create"), f"cluster-{name}-apply": "create"}
+    """Its VM, firewall and apply, and the command on the client whose delete will take it out of the cluster."""
+    return {
+        name: "create",
+        f"{name}-vm": "create",
+        **firewall(name, "create"),
+        f"cluster-{name}-apply": "create",
+        f"{name}-leave": "create",
+    }
 
 
 def _cluster(config: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +94,8 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
+            # Deleted first (it depends on the apply and the VM): it drains worker-2 and deletes its Node.
+            "worker-2-leave": "delete",
             "cluster-worker-2-apply": "delete",
             "worker-2-vm": "delete",
             "worker-2": "delete",
@@ -151,6 +160,8 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             "cluster-kubeconfig": "update",
             **new_node("cp-2"),
             **new_node("cp-3"),
+            # Every leave script names the control planes it asks etcd: recorded again, nothing run.
+            **{f"{node}-leave": "update" for node in ("cp-1", "worker-1", "worker-2")},
             **APPLIES,
             **ROLLOUT,
         },
