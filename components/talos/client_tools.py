@@ -10,6 +10,9 @@ TALOSCTL_SUMS_URL = "https://github.com/siderolabs/talos/releases/download/{vers
 KUBECTL_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl"
 KUBECTL_SUM_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl.sha256"
 
+# Every download retried (a fresh container's network may not be up yet) and bounded.
+CURL = "curl -fsSL --retry 5 --retry-delay 5 --retry-all-errors --connect-timeout 20 --max-time 600"
+
 # `grep -w`: v1.13.1 must not pass for an installed v1.13.10.
 _SCRIPT = """\
 #!/usr/bin/env bash
@@ -18,23 +21,23 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 if ! command -v curl >/dev/null; then
-  apt-get update -q </dev/null
-  apt-get install -y -q curl ca-certificates </dev/null
+  apt-get update -q -o Acquire::Retries=5 </dev/null
+  apt-get install -y -q -o Acquire::Retries=5 curl ca-certificates </dev/null
 fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 
 if ! talosctl version --client --short 2>/dev/null | grep -qwF '{talos_version}'; then
-  curl -fsSL -o "$workdir/talosctl-linux-amd64" '{talosctl_url}'
-  curl -fsSL -o "$workdir/sha256sum.txt" '{talosctl_sums_url}'
+  {curl} -o "$workdir/talosctl-linux-amd64" '{talosctl_url}'
+  {curl} -o "$workdir/sha256sum.txt" '{talosctl_sums_url}'
   (cd "$workdir" && grep ' talosctl-linux-amd64$' sha256sum.txt | sha256sum --check --strict)
   install -m 0755 "$workdir/talosctl-linux-amd64" /usr/local/bin/talosctl
 fi
 
 if ! kubectl version --client 2>/dev/null | grep -qwF 'v{kubernetes_version}'; then
-  curl -fsSL -o "$workdir/kubectl" '{kubectl_url}'
-  echo "$(curl -fsSL '{kubectl_sum_url}')  $workdir/kubectl" | sha256sum --check --strict
+  {curl} -o "$workdir/kubectl" '{kubectl_url}'
+  echo "$({curl} '{kubectl_sum_url}')  $workdir/kubectl" | sha256sum --check --strict
   install -m 0755 "$workdir/kubectl" /usr/local/bin/kubectl
 fi
 
@@ -44,6 +47,7 @@ install -d -m 0700 /root/.talos /root/.kube
 
 def client_tools_script(talos_version: str, kubernetes_version: str) -> str:
     return _SCRIPT.format(
+        curl=CURL,
         talos_version=talos_version,
         kubernetes_version=kubernetes_version,
         talosctl_url=TALOSCTL_URL.format(version=talos_version),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.talos.client_tools import KUBECTL_URL, TALOSCTL_URL, client_tools_script, health_check_command
+from components.talos.client_tools import CURL, KUBECTL_URL, TALOSCTL_URL, client_tools_script, health_check_command
 from tests.network.tools import require_tools
 
 FAKES = {
@@ -115,3 +115,11 @@ def test_the_health_gate_gives_up_at_its_deadline_saying_what_it_waited_for(tmp_
     )
     if refusals != "hang":
         assert "connection refused" in done.stderr  # talosctl's last error comes first
+
+
+def test_every_download_is_retried_and_bounded() -> None:
+    script = client_tools_script("v1.13.10", "1.36.3")
+    downloads = [line for line in script.splitlines() if "curl -" in line]
+    assert len(downloads) == 4
+    assert all(CURL in line for line in downloads)
+    assert "--max-time" in CURL and "--retry" in CURL
