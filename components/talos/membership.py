@@ -11,7 +11,11 @@ again. pulumi-command runs `delete` with the stdin of the last update
 No `replace_with` on the node's VM: a replacement's old command would be deleted
 (and its leave run) after the new VM joined the cluster under the same address
 and name, and would then drain and remove the new node. No `triggers` either, so
-nothing else replaces it.
+nothing else replaces it. Its edges to the VM, the apply and the client are
+`depends_on` only, and the engine does not delete such a dependent when what it
+depends on is replaced delete-before-replace (pulumi/pulumi
+pkg/resource/deploy/step_generator.go, calculateDependentReplacements): a replaced
+client container (a new SSH key) or VM runs no leave.
 
 A second command, depending on every leave, is deleted first by `pulumi destroy`:
 its delete leaves a marker that tells the leaves the whole lab goes, so they
