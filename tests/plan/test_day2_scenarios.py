@@ -218,3 +218,23 @@ def test_the_page_is_deleted_before_its_replacement_takes_its_name(tmp_path: Pat
 def test_only_the_replicas_change(tmp_path: Path) -> None:
     (deployment,) = scenario_changes(tmp_path, "change the replicas")
     assert deployment.paths == ["spec.replicas"]
+
+
+def test_3_to_1_control_planes_takes_each_removed_one_out_before_its_vm(tmp_path: Path) -> None:
+    """From the ha stack: cp-2 and cp-3 go. Their leave commands are deleted, and Pulumi deletes them first
+    (they depend on the apply and the VM); the remaining nodes' leave scripts are recorded again."""
+
+    def one_control_plane(config: dict[str, Any]) -> None:
+        del _cluster(config)["controlPlanes"][1:]
+
+    changes = change_set(day2_changes(edited_stack(tmp_path, one_control_plane, base="ha"), old="ha"))
+    for node in ("cp-2", "cp-3"):
+        assert changes[f"{node}-leave"] == "delete"
+        assert changes[f"{node}-vm"] == "delete"
+        assert changes[f"cluster-{node}-apply"] == "delete"
+    assert {name: action for name, action in changes.items() if name.endswith("-leave")} == {
+        "cp-2-leave": "delete",
+        "cp-3-leave": "delete",
+        **{f"{node}-leave": "update" for node in ("cp-1", "w-1", "w-2", "w-3", "w-4", "w-5")},
+    }
+    assert "cluster-membership-whole-lab" not in changes  # only `pulumi destroy` deletes it
