@@ -159,10 +159,11 @@ read_members() {{
   return 1
 }}
 
-# A member's line carries its peer URL https://<address>:2380; its ID is the first hexadecimal field.
+# A member's line is [NODE] ID HOSTNAME PEER-URLS CLIENT-URLS [LEARNER]: its ID is two fields before the
+# peer URL https://<address>:2380 (whatever the hostname looks like).
 member_id() {{
   awk -v address="$1" '
-    index($0, "//" address ":") {{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9a-f]+$/) {{ print $i; exit }} }}
+    {{ for (i = 3; i <= NF; i++) if (index($i, "//" address ":2380")) {{ print $(i - 2); exit }} }}
   ' <<<"$members"
 }}
 member_addresses() {{
