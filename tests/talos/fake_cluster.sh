@@ -9,6 +9,7 @@
 #   kubernetes/             control-plane and proxy image tags (no proxy file: no kube-proxy)
 #   unhealthy, fail-kubernetes   faults, when present
 #   api-silent-calls        how many more kubectl calls the Kubernetes API refuses
+#   api-hangs               the Kubernetes API accepts every call and never answers
 # Only the command shapes the rollout script is meant to use are understood: anything else
 # exits 99, so a typo in the script fails the test instead of passing silently.
 set -euo pipefail
@@ -104,6 +105,9 @@ kubectl_main() {
   # Every call is bounded: an unbounded kubectl waits forever on an API that accepts and never answers.
   [[ ${1:-} == --request-timeout=* ]] || unexpected "$@"
   shift
+  if [[ -e $state/api-hangs ]]; then
+    exec sleep 3600  # accepts the connection and never answers
+  fi
   if [[ -e $silent ]] && (($(cat "$silent") > 0)); then
     echo $(($(cat "$silent") - 1)) >"$silent"
     echo "The connection to the server 192.168.1.201:6443 was refused - did you specify the right host or port?" >&2

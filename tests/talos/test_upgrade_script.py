@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,13 @@ def test_a_node_that_cannot_list_its_extensions_is_not_upgraded_blindly(tmp_path
     assert f"waiting for {CPS[1]} to list its extensions" in result.stderr
     assert f"STOPPED: {CPS[1]} does not answer: cannot read its image schematic" in result.stderr
     assert result.upgrades() == []
+
+
+def test_a_kubernetes_api_that_hangs_is_given_up_within_the_bound(tmp_path: Path) -> None:
+    state = cluster(tmp_path, talos="v1.13.10")
+    (state / "api-hangs").touch()
+    started = time.monotonic()
+    result = run(tmp_path, state, rollout_script(TARGET, Patience(attempts=2, pause_seconds=0, call_seconds=1)))
+    assert time.monotonic() - started < 2 * 1 + 5
+    assert result.returncode == 1
+    assert "waiting for the Kubernetes API to answer kubectl get nodes" in result.stderr
