@@ -258,3 +258,28 @@ def test_the_rendered_scripts_pass_shellcheck(tmp_path: Path) -> None:
         [shellcheck, "--shell=bash", *scripts], capture_output=True, text=True, check=False, timeout=30
     )
     assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize("node_column", [True, False])
+def test_a_member_id_is_read_next_to_its_peer_url_whatever_the_hostname(node_column: bool) -> None:
+    """talosctl prints a NODE column only when the answer names its node; a hostname may look hexadecimal."""
+    script = leave_script(target("cp-2"))
+    start = script.index("member_id() {")
+    function = script[start : script.index("\n}\n", start) + 3]
+    prefix = "192.168.1.201   " if node_column else ""
+    members = "\n".join(
+        [
+            f"{'NODE            ' if node_column else ''}ID   HOSTNAME   PEER URLS   CLIENT URLS   LEARNER",
+            f"{prefix}3e1e8a0a1b5a3b2c   cafe       https://192.168.1.201:2380   https://192.168.1.201:2379   false",
+            f"{prefix}9f00d1e2c3b4a596   beef       https://192.168.1.211:2380   https://192.168.1.211:2379   false",
+        ]
+    )
+    bash = require_tools("bash")["bash"]
+    done = subprocess.run(
+        [bash, "-c", f"{function}\nmembers=$1\nmember_id 192.168.1.211; member_id 192.168.1.21", "-", members],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=10,
+    )
+    assert done.stdout.split() == ["9f00d1e2c3b4a596"]  # and no member for a prefix of its address
