@@ -31,6 +31,7 @@ from components.router.router import Router, RouterArgs, RouterNic
 from components.talos.client import TalosClient, TalosClientArgs
 from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
+from components.talos.membership import ClusterMembership, ClusterMembershipArgs, MemberNode
 from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
@@ -59,6 +60,7 @@ class Lab:
     client: TalosClient
     cluster: TalosCluster
     upgrade: ClusterUpgrade
+    membership: ClusterMembership
     management_key: ManagementKey
     site: ExampleSite
     certificates: LabCertificates
@@ -182,7 +184,21 @@ def build(config: LabConfig) -> Lab:
             installer_image=image.installer_image,
             control_planes=[str(g.address) for g in config.cluster.control_planes],
             workers=[str(g.address) for g in config.cluster.workers],
-            after=[*cluster.ready, *client.ready],
+            # Only once the cluster passed its health gate: on a fresh lab the API server is still coming up
+            # when the bootstrap and the applies are done.
+            after=[*cluster.ready, *client.ready, client.healthy],
+        ),
+    )
+
+    membership = ClusterMembership(
+        "cluster-membership",
+        ClusterMembershipArgs(
+            connection=client.kubectl.connection,
+            client_ready=client.ready,
+            nodes=[
+                MemberNode(name=node.pulumi_resource_name, guest=spec, vm=node.vm, apply=cluster.applies[node.address])
+                for spec, node in zip(node_specs, nodes, strict=True)
+            ],
         ),
     )
 
@@ -193,6 +209,10 @@ def build(config: LabConfig) -> Lab:
         "kubernetes",
         kubeconfig=cluster.kubeconfig,
         enable_server_side_apply=True,
+        # A destroy of a lab whose API is gone drops the objects from the state instead of failing on each
+        # (pulumi-kubernetes provider/pkg/provider/provider.go, Delete and Read). Helm releases are the
+        # exception: Delete refuses them on an unreachable cluster, Read (`pulumi destroy --refresh`) drops them.
+        delete_unreachable=True,
         opts=pulumi.ResourceOptions(depends_on=[client.healthy]),
     )
     in_cluster = pulumi.ResourceOptions(providers=[provider])
@@ -229,6 +249,7 @@ def build(config: LabConfig) -> Lab:
         client=client,
         cluster=cluster,
         upgrade=upgrade,
+        membership=membership,
         management_key=key,
         site=site,
         certificates=certificates,

@@ -121,7 +121,16 @@ def review(previous: Inventory, config: LabConfig) -> Day2Review:
                     "new address and a new VM id, `pulumi up`, then remove the old one (allowDestroy)",
                 )
             )
-        if current.host != old.host:
+        if current.host != old.host and old.role == Role.CONTROL_PLANE.value:
+            refused.append(
+                Problem(
+                    f"{path}.proxmoxNode",
+                    f"{current.host} moves the control plane {old.name} off {old.host}: its VM would be made again "
+                    "without leaving etcd first, leaving a member that never answers. Instead: remove it in one "
+                    "`pulumi up` (allowDestroy), then add it back on the new host in the next",
+                )
+            )
+        elif current.host != old.host:
             destroys.append(
                 Destruction(
                     old.name,

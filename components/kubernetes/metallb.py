@@ -13,12 +13,17 @@ from components.kubernetes.helm_release import helm_release
 from components.kubernetes.helm_values import METALLB_CHART, metallb_values
 from components.kubernetes.manifests import POOL_NAME, ip_address_pool, l2_advertisement, metallb_namespace
 from components.proxmox.remote import RemoteHost
+from components.shell_wait import Wait, wait_until
 
 WEBHOOK_TIMEOUT_SECONDS = 300
-WAIT_FOR_ADMISSION = (
-    "install -m 0600 /dev/stdin /root/metallb-objects.yaml && "
-    f"timeout {WEBHOOK_TIMEOUT_SECONDS} sh -c "
-    "'until kubectl apply --dry-run=server -f /root/metallb-objects.yaml; do sleep 5; done'"
+OBJECTS_PATH = "/root/metallb-objects.yaml"
+WAIT_FOR_ADMISSION = f"install -m 0600 /dev/stdin {OBJECTS_PATH} && " + wait_until(
+    Wait(
+        what="MetalLB's admission webhook to accept the pool and the L2 advertisement (kubectl apply --dry-run=server)",
+        probe=f"kubectl apply --dry-run=server --request-timeout=20s -f {OBJECTS_PATH}",
+        timeout_seconds=WEBHOOK_TIMEOUT_SECONDS,
+        attempt_seconds=30,
+    )
 )
 
 

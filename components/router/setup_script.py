@@ -106,7 +106,7 @@ def render_setup_sh(dnsmasq_conf: str, nftables_nft: str, network_json: str, net
     routes = [f"{route['to']} dev {route['dev']}" for route in network["routes"]]
     return "".join(
         [
-            _SETUP_HEAD.format(header=HEADER),
+            _SETUP_HEAD.format(header=HEADER, apt_seconds=APT_SECONDS),
             f"require_address {wan['interface']} {wan['address']}\n",
             f"require_address {lan['interface']} {lan['address']}\n",
             f"ensure_packages {' '.join(PACKAGES)}\n\n",
@@ -126,6 +126,9 @@ def render_setup_sh(dnsmasq_conf: str, nftables_nft: str, network_json: str, net
         ]
     )
 
+
+# How long the router waits for the Debian mirrors on its first setup.
+APT_SECONDS = 300
 
 _SETUP_HEAD = """#!/usr/bin/env bash
 # Configures the homelab router: Debian 12 LXC, run as root ({header}).
@@ -153,7 +156,16 @@ ensure_packages() {{
   done
   if ((${{#missing[@]}})); then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
+    # A fresh container may not reach the mirrors yet: retried until a deadline, then said why.
+    local deadline=$((SECONDS + {apt_seconds}))
+    until apt-get update -q -o Acquire::Retries=3; do
+      if ((SECONDS >= deadline)); then
+        echo "homelab: gave up after {apt_seconds} s waiting for the Debian mirrors to answer apt-get update" >&2
+        echo "homelab: check the router's WAN address, gateway and upstream DNS" >&2
+        exit 1
+      fi
+      sleep 10
+    done
     apt-get install -y -q --no-install-recommends "${{missing[@]}}"
   fi
 }}

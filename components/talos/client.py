@@ -17,7 +17,7 @@ from config.guests import Guest
 
 TALOSCONFIG_PATH = "/root/.talos/config"
 KUBECONFIG_PATH = "/root/.kube/config"
-HEALTH_TIMEOUT = "20m"
+HEALTH_TIMEOUT_SECONDS = 20 * 60
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class TalosClient(pulumi.ComponentResource):
         self.healthy = remote.Command(
             f"{name}-health",
             connection=connection,
-            create=health_check_command(args.control_planes, args.workers, HEALTH_TIMEOUT),
+            create=health_check_command(args.control_planes, args.workers, HEALTH_TIMEOUT_SECONDS),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[files["talosconfig"], *args.cluster_ready],

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from components.shell_wait import Wait, wait_until
+
 # Each binary is checked against the checksum file its project publishes next to it.
 TALOSCTL_URL = "https://github.com/siderolabs/talos/releases/download/{version}/talosctl-linux-amd64"
 TALOSCTL_SUMS_URL = "https://github.com/siderolabs/talos/releases/download/{version}/sha256sum.txt"
 KUBECTL_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl"
 KUBECTL_SUM_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl.sha256"
+
+# Every download retried (a fresh container's network may not be up yet) and bounded.
+CURL = "curl -fsSL --retry 5 --retry-delay 5 --retry-all-errors --connect-timeout 20 --max-time 600"
 
 # `grep -w`: v1.13.1 must not pass for an installed v1.13.10.
 _SCRIPT = """\
@@ -16,23 +21,23 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 if ! command -v curl >/dev/null; then
-  apt-get update -q </dev/null
-  apt-get install -y -q curl ca-certificates </dev/null
+  apt-get update -q -o Acquire::Retries=5 </dev/null
+  apt-get install -y -q -o Acquire::Retries=5 curl ca-certificates </dev/null
 fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 
 if ! talosctl version --client --short 2>/dev/null | grep -qwF '{talos_version}'; then
-  curl -fsSL -o "$workdir/talosctl-linux-amd64" '{talosctl_url}'
-  curl -fsSL -o "$workdir/sha256sum.txt" '{talosctl_sums_url}'
+  {curl} -o "$workdir/talosctl-linux-amd64" '{talosctl_url}'
+  {curl} -o "$workdir/sha256sum.txt" '{talosctl_sums_url}'
   (cd "$workdir" && grep ' talosctl-linux-amd64$' sha256sum.txt | sha256sum --check --strict)
   install -m 0755 "$workdir/talosctl-linux-amd64" /usr/local/bin/talosctl
 fi
 
 if ! kubectl version --client 2>/dev/null | grep -qwF 'v{kubernetes_version}'; then
-  curl -fsSL -o "$workdir/kubectl" '{kubectl_url}'
-  echo "$(curl -fsSL '{kubectl_sum_url}')  $workdir/kubectl" | sha256sum --check --strict
+  {curl} -o "$workdir/kubectl" '{kubectl_url}'
+  echo "$({curl} '{kubectl_sum_url}')  $workdir/kubectl" | sha256sum --check --strict
   install -m 0755 "$workdir/kubectl" /usr/local/bin/kubectl
 fi
 
@@ -42,6 +47,7 @@ install -d -m 0700 /root/.talos /root/.kube
 
 def client_tools_script(talos_version: str, kubernetes_version: str) -> str:
     return _SCRIPT.format(
+        curl=CURL,
         talos_version=talos_version,
         kubernetes_version=kubernetes_version,
         talosctl_url=TALOSCTL_URL.format(version=talos_version),
@@ -55,9 +61,33 @@ def client_tools_script(talos_version: str, kubernetes_version: str) -> str:
 WRITE_SECRET_FILE = "umask 077 && mkdir -p {directory} && cat > {path}.tmp && mv {path}.tmp {path}"
 
 # The gate of the first bootstrap: Talos' own health checks (etcd, kubelets, API server, nodes ready).
-HEALTH_CHECK = "talosctl --nodes {node} health --wait-timeout {timeout} --control-plane-nodes {control_planes}"
+# One `talosctl health` gives up when the node's Talos API refuses the first call (the node still
+# installs and reboots), so it is retried until the gate's own deadline.
+HEALTH_CHECK = "talosctl --nodes {node} health --wait-timeout {attempt}s --control-plane-nodes {control_planes}"
+HEALTH_ATTEMPT_SECONDS = 300
+# talosctl's own --wait-timeout ends a try; this only catches a talosctl that hangs past it.
+HEALTH_GRACE_SECONDS = 60
 
 
-def health_check_command(control_planes: list[str], workers: list[str], timeout: str) -> str:
-    command = HEALTH_CHECK.format(node=control_planes[0], timeout=timeout, control_planes=",".join(control_planes))
-    return f"{command} --worker-nodes {','.join(workers)}" if workers else command
+def health_check_command(
+    control_planes: list[str],
+    workers: list[str],
+    timeout_seconds: int,
+    *,
+    attempt_seconds: int = HEALTH_ATTEMPT_SECONDS,
+    grace_seconds: int = HEALTH_GRACE_SECONDS,
+    pause_seconds: int = 10,
+) -> str:
+    attempt = min(attempt_seconds, timeout_seconds)
+    probe = HEALTH_CHECK.format(node=control_planes[0], attempt=attempt, control_planes=",".join(control_planes))
+    if workers:
+        probe = f"{probe} --worker-nodes {','.join(workers)}"
+    return wait_until(
+        Wait(
+            what=f"the cluster to pass talosctl health from {control_planes[0]} (etcd, API server, every node ready)",
+            probe=probe,
+            timeout_seconds=timeout_seconds,
+            attempt_seconds=attempt + grace_seconds,
+            pause_seconds=pause_seconds,
+        )
+    )

@@ -45,6 +45,8 @@ class TalosCluster(pulumi.ComponentResource):
     endpoint: str
     ready: list[pulumi.Resource]
     """The bootstrap and every node's config apply."""
+    applies: dict[str, talos.machine.ConfigurationApply]
+    """By node address."""
     kubeconfig: pulumi.Output[str]
     talosconfig: pulumi.Output[str]
 
@@ -92,10 +94,11 @@ class TalosCluster(pulumi.ComponentResource):
                 machine_configuration_input=machine_configuration,
                 node=str(guest.address),
                 endpoint=str(guest.address),
-                # Reset (wipe) the node on destroy. Not graceful: a graceful reset refuses to remove the
-                # last etcd member, which makes `pulumi destroy` impossible, and waits on an unreachable
-                # cluster (https://github.com/siderolabs/terraform-provider-talos/issues/216).
-                on_destroy=talos.machine.ConfigurationApplyOnDestroyArgs(graceful=False, reboot=False, reset=True),
+                # No reset on destroy: the provider's delete is then a no-op that only forgets the apply
+                # (pkg/talos/talos_machine_configuration_apply_resource.go, Delete: only `on_destroy.reset`
+                # calls the node, and fails the destroy when the node does not answer in time). The node's
+                # leave command has already taken it out of etcd and Kubernetes, and the VM is deleted right
+                # after with every disk attached to it (bpg/terraform-provider-proxmox#1763).
                 timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
                 # A replaced VM boots a blank disk into maintenance mode: apply its config again.
                 opts=pulumi.ResourceOptions(
@@ -114,6 +117,7 @@ class TalosCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[applies[first_control_plane]]),
         )
 
+        self.applies = applies
         self.ready = [bootstrap, *applies.values()]
         kubeconfig = talos.cluster.Kubeconfig(
             f"{name}-kubeconfig",

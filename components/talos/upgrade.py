@@ -33,7 +33,7 @@ class ClusterUpgradeArgs:
     control_planes: list[str]
     workers: list[str]
     after: list[pulumi.Resource]
-    """Every machine config apply, the bootstrap, and the client's tools and configs."""
+    """Every machine config apply, the bootstrap, the client's tools and configs, and its health gate."""
 
 
 class ClusterUpgrade(pulumi.ComponentResource):

@@ -22,11 +22,17 @@ from dataclasses import dataclass
 # How long a node may take to come back healthy, and one node's upgrade (image pull, install, drain, reboot).
 HEALTH_TIMEOUT = "15m"
 UPGRADE_TIMEOUT = "30m"
+# talosctl's own timeouts end those calls; `timeout` only catches a talosctl that hangs past them.
+GRACE_SECONDS = 300
+# upgrade-k8s has no timeout of its own: it updates each control-plane component and kube-proxy in turn.
+UPGRADE_K8S_SECONDS = 45 * 60
+# One read (a version, the extensions, the Kubernetes components) may take this long before it is retried.
+CALL_SECONDS = 30
 
 
 @dataclass(frozen=True)
 class Patience:
-    """How long the script asks a node for its version before giving up on it.
+    """How often, and how far apart, the script asks a node or the Kubernetes API before giving up.
 
     A node added in the same `pulumi up` is still installing and rebooting when the
     rollout starts: it answers after a minute or two (already on the target version).
@@ -34,6 +40,7 @@ class Patience:
 
     attempts: int = 60
     pause_seconds: int = 10
+    call_seconds: int = CALL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ HEALTH_TIMEOUT={q_health_timeout}
 UPGRADE_TIMEOUT={q_upgrade_timeout}
 ATTEMPTS={attempts}
 PAUSE_SECONDS={pause_seconds}
+CALL_SECONDS={call_seconds}
+GRACE_SECONDS={grace_seconds}
+UPGRADE_K8S_SECONDS={upgrade_k8s_seconds}
 FIRST_CONTROL_PLANE=${{CONTROL_PLANES[0]}}
 
 say() {{ printf 'upgrade: %s\\n' "$*"; }}
@@ -75,13 +85,40 @@ stop() {{
 }}
 joined() {{ local IFS=,; printf '%s' "$*"; }}
 
+# Runs a read until it answers with something: at most ATTEMPTS tries, PAUSE_SECONDS apart, each cut
+# after CALL_SECONDS. Prints the answer; on giving up, the last error and what it waited for.
+patiently() {{
+  local what=$1 attempt errors output start=$SECONDS
+  shift
+  errors=$(mktemp)
+  for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+    if output=$(timeout "$CALL_SECONDS" "$@" 2>"$errors") && [[ -n $output ]]; then
+      rm -f "$errors"
+      printf '%s\\n' "$output"
+      return
+    fi
+    ((attempt > 1)) || say "waiting for $what" >&2
+    ((attempt == ATTEMPTS)) || sleep "$PAUSE_SECONDS"
+  done
+  cat "$errors" >&2
+  rm -f "$errors"
+  say "gave up after $((SECONDS - start)) s ($ATTEMPTS tries) waiting for $what" >&2
+  return 1
+}}
+
 # Server-side health check from the first control plane: etcd, Kubernetes components, every node ready.
 healthy() {{
   local args=(--control-plane-nodes "$(joined "${{CONTROL_PLANES[@]}}")" --wait-timeout "$HEALTH_TIMEOUT")
   if ((${{#WORKERS[@]}})); then
     args+=(--worker-nodes "$(joined "${{WORKERS[@]}}")")
   fi
-  talosctl --nodes "$FIRST_CONTROL_PLANE" health "${{args[@]}}"
+  timeout $((GRACE_SECONDS + ${{HEALTH_TIMEOUT%m}} * 60)) \\
+    talosctl --nodes "$FIRST_CONTROL_PLANE" health "${{args[@]}}" \\
+    || {{
+      say "gave up after $HEALTH_TIMEOUT waiting for talosctl health from $FIRST_CONTROL_PLANE" \\
+        "(etcd, the API server, every node ready)" >&2
+      return 1
+    }}
 }}
 
 # Checked once, before the first change of this run (a run with nothing to do checks nothing).
@@ -94,27 +131,17 @@ healthy_before_change() {{
 }}
 
 talos_version_of() {{
-  local attempt version errors
-  errors=$(mktemp)
-  for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
-    if version=$(talosctl --nodes "$1" get versions -o 'jsonpath={{.spec.version}}' 2>"$errors") \\
-      && [[ -n $version ]]; then
-      rm -f "$errors"
-      printf '%s' "$version"
-      return
-    fi
-    ((attempt > 1)) || say "waiting for $1 to answer (a new node installs and reboots first)" >&2
-    sleep "$PAUSE_SECONDS"
-  done
-  cat "$errors" >&2
-  rm -f "$errors"
-  return 1
+  patiently "$1 to answer with its Talos version (a new node installs and reboots first)" \\
+    talosctl --nodes "$1" get versions -o 'jsonpath={{.spec.version}}'
 }}
 
 # Image factory images carry a virtual extension named `schematic` whose version is the schematic id.
+# A node that does not answer is not taken for one on another schematic: the run stops instead.
 runs_schematic() {{
   local versions
-  versions=$(talosctl --nodes "$1" get extensions -o 'jsonpath={{.spec.metadata.version}}') || return 1
+  versions=$(patiently "$1 to list its extensions" \\
+    talosctl --nodes "$1" get extensions -o 'jsonpath={{.spec.metadata.version}}') \\
+    || stop "$1 does not answer: cannot read its image schematic"
   grep -qxF "$SCHEMATIC_ID" <<<"$versions"
 }}
 
@@ -138,8 +165,10 @@ upgrade_node() {{
   fi
   healthy_before_change
   say "$role $node: $current -> $TALOS_VERSION ($INSTALLER_IMAGE)"
-  talosctl --nodes "$node" upgrade --image "$INSTALLER_IMAGE" --wait --timeout "$UPGRADE_TIMEOUT" \\
-    || stop "talosctl upgrade failed on $role $node (see talosctl --nodes $node dmesg)"
+  timeout $((GRACE_SECONDS + ${{UPGRADE_TIMEOUT%m}} * 60)) \\
+    talosctl --nodes "$node" upgrade --image "$INSTALLER_IMAGE" --wait --timeout "$UPGRADE_TIMEOUT" \\
+    || stop "talosctl upgrade failed on $role $node or gave up after $UPGRADE_TIMEOUT" \\
+      "(see talosctl --nodes $node dmesg)"
   current=$(talos_version_of "$node") || stop "$role $node did not come back after its upgrade"
   if [[ $current != "$TALOS_VERSION" ]] || ! runs_schematic "$node"; then
     stop "$role $node runs $current after its upgrade, not $TALOS_VERSION: it rolled back or never rebooted"
@@ -151,11 +180,15 @@ upgrade_node() {{
 # Every Kubernetes version the cluster runs: control-plane pods' images, kube-proxy's image, each kubelet.
 kubernetes_versions() {{
   local pods proxy kubelets image
-  pods=$(kubectl -n kube-system get pods -l tier=control-plane \\
+  kubelets=$(patiently "the Kubernetes API to answer kubectl get nodes" \\
+    kubectl --request-timeout="${{CALL_SECONDS}}s" get nodes \\
+    -o 'jsonpath={{range .items[*]}}{{.status.nodeInfo.kubeletVersion}}{{"\\n"}}{{end}}') || return 1
+  pods=$(patiently "the Kubernetes API to list the control-plane pods" \\
+    kubectl --request-timeout="${{CALL_SECONDS}}s" -n kube-system get pods -l tier=control-plane \\
     -o 'jsonpath={{range .items[*]}}{{.spec.containers[0].image}}{{"\\n"}}{{end}}') || return 1
-  proxy=$(kubectl -n kube-system get daemonset kube-proxy --ignore-not-found \\
-    -o 'jsonpath={{.spec.template.spec.containers[0].image}}') || return 1
-  kubelets=$(kubectl get nodes -o 'jsonpath={{range .items[*]}}{{.status.nodeInfo.kubeletVersion}}{{"\\n"}}{{end}}') \\
+  # An empty answer is a cluster without kube-proxy, not a silence: read once, bounded.
+  proxy=$(timeout "$CALL_SECONDS" kubectl --request-timeout="${{CALL_SECONDS}}s" -n kube-system \\
+    get daemonset kube-proxy --ignore-not-found -o 'jsonpath={{.spec.template.spec.containers[0].image}}') \\
     || return 1
   for image in $pods $proxy; do
     image=${{image%%@*}}
@@ -166,7 +199,7 @@ kubernetes_versions() {{
 
 upgrade_kubernetes() {{
   local versions current
-  versions=$(kubernetes_versions) || stop "cannot read the Kubernetes versions (kubectl get nodes)"
+  versions=$(kubernetes_versions) || stop "cannot read the Kubernetes versions (kubectl, see above)"
   [[ -n $versions ]] || stop "kubectl found no Kubernetes components"
   if ! grep -qvxF "v$KUBERNETES_VERSION" <<<"$versions"; then
     say "Kubernetes already runs $KUBERNETES_VERSION everywhere: skipped"
@@ -182,9 +215,10 @@ upgrade_kubernetes() {{
   fi
   healthy_before_change
   say "Kubernetes: $current -> $KUBERNETES_VERSION"
-  talosctl --nodes "$FIRST_CONTROL_PLANE" upgrade-k8s --to "$KUBERNETES_VERSION" \\
+  timeout "$UPGRADE_K8S_SECONDS" talosctl --nodes "$FIRST_CONTROL_PLANE" upgrade-k8s --to "$KUBERNETES_VERSION" \\
     --with-docs=false --with-examples=false \\
-    || stop "talosctl upgrade-k8s to $KUBERNETES_VERSION failed (it is safe to run again)"
+    || stop "talosctl upgrade-k8s to $KUBERNETES_VERSION failed or gave up after $UPGRADE_K8S_SECONDS s" \\
+      "(it is safe to run again)"
   versions=$(kubernetes_versions) || stop "cannot read the Kubernetes versions after the upgrade"
   if grep -qvxF "v$KUBERNETES_VERSION" <<<"$versions"; then
     stop "Kubernetes is not on $KUBERNETES_VERSION everywhere after talosctl upgrade-k8s"
@@ -221,4 +255,7 @@ def rollout_script(target: RolloutTarget, patience: Patience = Patience()) -> st
         q_upgrade_timeout=shlex.quote(UPGRADE_TIMEOUT),
         attempts=int(patience.attempts),
         pause_seconds=int(patience.pause_seconds),
+        call_seconds=int(patience.call_seconds),
+        grace_seconds=GRACE_SECONDS,
+        upgrade_k8s_seconds=UPGRADE_K8S_SECONDS,
     )

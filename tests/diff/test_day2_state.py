@@ -332,3 +332,15 @@ def test_storage_on_and_off_say_what_the_volumes_need(tmp_path: Path) -> None:
     )
     assert ("needs-you", "storage") in hazards(document)
     assert "vm-9999-pvc-*" in next(h["why"] for h in document["hazards"] if h["subject"] == "storage")
+
+
+def test_moving_a_control_plane_to_another_host_is_refused_with_the_two_steps(tmp_path: Path) -> None:
+    old = stack_file(tmp_path, "two-hosts", two_hosts)
+    moved = stack_file(
+        tmp_path, "cp-moved", two_hosts, lambda c: cluster(c)["controlPlanes"][0].__setitem__("proxmoxNode", "pve2")
+    )
+    code, _, stderr = diff(old, moved)
+    assert code == 2
+    assert stderr.splitlines()[1].startswith(
+        "  cluster.controlPlanes[0].proxmoxNode: pve2 moves the control plane cp-1"
+    )

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from components.kubernetes.helm_values import METALLB_CHART, TRAEFIK_CHART, metallb_values, traefik_values
+from config.guests import CLIENT_KEY
 from plan.write import plan_files
 from tests.support import K8S_PROVIDER, KUBECONFIG, RELEASE, dig, named, stack_config, stack_plan, upstream
 
@@ -19,7 +20,7 @@ def test_every_kubernetes_object_goes_through_the_cluster_provider(stack: str) -
     (kubeconfig,) = plan.by_type(KUBECONFIG)
     assert provider.inputs["kubeconfig"] == "[secret]"
     # Its config comes from the kubeconfig; it waits, as an ordering only, for the cluster's first health check.
-    assert provider.dependencies == sorted([kubeconfig.urn, named(plan, f"{plan.config.client.name}-health").urn])
+    assert provider.dependencies == sorted([kubeconfig.urn, named(plan, f"{CLIENT_KEY}-health").urn])
     objects = [r for r in plan.registrations if r.type.startswith("kubernetes:")]
     assert len(objects) >= 9
     for registration in objects:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from components.kubernetes.metallb import WAIT_FOR_ADMISSION
+from config.guests import CLIENT_KEY
 from tests.support import COMMAND, RELEASE, STACK_NAMES, named, stack_plan
 
 POOL = "kubernetes:metallb.io/v1beta1:IPAddressPool"
@@ -23,7 +24,7 @@ def test_the_objects_wait_for_the_webhook_to_accept_them(stack: str) -> None:
     probe = named(plan, "metallb-webhook-ready")
     assert probe.type == COMMAND
     release = next(r for r in plan.by_type(RELEASE) if r.inputs["name"] == "metallb")
-    kubeconfig_file = named(plan, f"{plan.config.client.name}-kubeconfig")
+    kubeconfig_file = named(plan, f"{CLIENT_KEY}-kubeconfig")
     assert {release.urn, kubeconfig_file.urn} <= set(probe.dependencies)
     # A new release brings a new webhook: wait for it again.
     assert probe.options.replace_with == [release.urn]

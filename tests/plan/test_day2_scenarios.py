@@ -30,7 +30,14 @@ def firewall(
 
 
 def new_node(key: str) -> dict[str, str]:
-    return {key: "create", f"{key}-vm": "create", **firewall(key, "create"), f"cluster-{key}-apply": "create"}
+    """Its VM, firewall and apply, and the command on the client whose delete will take it out of the cluster."""
+    return {
+        key: "create",
+        f"{key}-vm": "create",
+        **firewall(key, "create"),
+        f"cluster-{key}-apply": "create",
+        f"{key}-leave": "create",
+    }
 
 
 def _cluster(config: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +96,8 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
+            # Deleted first (it depends on the apply and the VM): it drains worker-2 and deletes its Node.
+            f"{WORKER_2}-leave": "delete",
             f"cluster-{WORKER_2}-apply": "delete",
             f"{WORKER_2}-vm": "delete",
             WORKER_2: "delete",
@@ -154,6 +163,8 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             "cluster-kubeconfig": "update",
             **new_node("vm-206"),
             **new_node("vm-207"),
+            # Every leave script names the control planes it asks etcd: recorded again, nothing run.
+            **{f"{node}-leave": "update" for node in (CP_1, "vm-202", WORKER_2)},
             **APPLIES,
             **ROLLOUT,
         },
@@ -210,3 +221,23 @@ def test_the_page_is_deleted_before_its_replacement_takes_its_name(tmp_path: Pat
 def test_only_the_replicas_change(tmp_path: Path) -> None:
     (deployment,) = scenario_changes(tmp_path, "change the replicas")
     assert deployment.paths == ["spec.replicas"]
+
+
+def test_3_to_1_control_planes_takes_each_removed_one_out_before_its_vm(tmp_path: Path) -> None:
+    """From the ha stack: cp-2 and cp-3 go. Their leave commands are deleted, and Pulumi deletes them first
+    (they depend on the apply and the VM); the remaining nodes' leave scripts are recorded again."""
+
+    def one_control_plane(config: dict[str, Any]) -> None:
+        del _cluster(config)["controlPlanes"][1:]
+
+    changes = change_set(day2_changes(edited_stack(tmp_path, one_control_plane, base="ha"), old="ha"))
+    for node in ("vm-7012", "vm-7013"):  # cp-2, cp-3
+        assert changes[f"{node}-leave"] == "delete"
+        assert changes[f"{node}-vm"] == "delete"
+        assert changes[f"cluster-{node}-apply"] == "delete"
+    assert {name: action for name, action in changes.items() if name.endswith("-leave")} == {
+        "vm-7012-leave": "delete",
+        "vm-7013-leave": "delete",
+        **{f"vm-{vm_id}-leave": "update" for vm_id in (7011, 7021, 7022, 7023, 7024, 7025)},
+    }
+    assert "cluster-membership-whole-lab" not in changes  # only `pulumi destroy` deletes it

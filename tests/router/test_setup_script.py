@@ -212,3 +212,44 @@ def test_setup_sh_refuses_a_router_wired_differently(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match=f"eth1 does not have the address {lan}"):
         _run_setup_in_sandbox(rendered, network, tmp_path)
     assert not list((tmp_path / "upper").rglob("*.conf"))
+
+
+_PACKAGE_STUBS = """
+dpkg-query() { echo not-installed; }
+apt-get() {
+  echo "apt-get $*" >>"$CALLS"
+  if [[ $1 == update ]] && (($(grep -c '^apt-get update' "$CALLS") <= UPDATE_FAILURES)); then
+    echo "Temporary failure resolving 'deb.debian.org'" >&2
+    return 100
+  fi
+}
+# Time passes only in the script's pauses: each pause moves bash's clock on by its length.
+sleep() { SECONDS=$((SECONDS + $1)); }
+"""
+
+
+def _ensure_packages(tmp_path: Path, update_failures: int) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    setup = files("dev").setup_sh
+    start = setup.index("ensure_packages() {")
+    function = setup[start : setup.index("\n}\n", start) + 3]
+    calls = tmp_path / "calls"
+    calls.touch()
+    script = f"set -euo pipefail\n{_PACKAGE_STUBS}\n{function}\nensure_packages dnsmasq nftables\n"
+    env = {"PATH": "/usr/bin:/bin", "CALLS": str(calls), "UPDATE_FAILURES": str(update_failures)}
+    bash = require_tools("bash")["bash"]
+    done = subprocess.run([bash, "-c", script], env=env, capture_output=True, text=True, check=False, timeout=30)
+    return done, calls.read_text(encoding="utf-8").splitlines()
+
+
+def test_mirrors_that_answer_late_are_waited_for(tmp_path: Path) -> None:
+    done, calls = _ensure_packages(tmp_path, update_failures=3)
+    assert done.returncode == 0, done.stderr
+    assert calls[-1] == "apt-get install -y -q --no-install-recommends dnsmasq nftables"
+    assert calls.count("apt-get update -q -o Acquire::Retries=3") == 4
+
+
+def test_mirrors_that_never_answer_stop_the_setup_saying_what_it_waited_for(tmp_path: Path) -> None:
+    done, calls = _ensure_packages(tmp_path, update_failures=10_000)
+    assert done.returncode == 1
+    assert "gave up after 300 s waiting for the Debian mirrors to answer apt-get update" in done.stderr
+    assert len(calls) == 31  # one try every 10 s for 300 s, then no install

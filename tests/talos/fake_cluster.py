@@ -4,7 +4,8 @@
 `read_state` reads it back. Shape: `nodes` (address -> role, version, schematic,
 kubelet, failUpgrade, stuck, silentCalls, in order: control planes first as in a stack),
 `kubernetes` (controlPlane and proxy image tags; proxy None: no kube-proxy),
-`unhealthy` (a node name or None), `failKubernetes`, and `calls` (read only).
+`unhealthy` (a node name or None), `failKubernetes`, `apiSilentCalls` (how many more kubectl calls
+the API refuses), and `calls` (read only).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def write_state(folder: Path, state: dict[str, Any]) -> None:
     _flag(kubernetes / "proxy", state["kubernetes"]["proxy"])
     _flag(folder / "unhealthy", state.get("unhealthy"))
     _flag(folder / "fail-kubernetes", state.get("failKubernetes"))
+    (folder / "api-silent-calls").write_text(f"{state.get('apiSilentCalls', 0)}\n", encoding="utf-8")
 
 
 def _read(path: Path) -> str | None:
@@ -98,5 +100,6 @@ def read_state(folder: Path) -> dict[str, Any]:
         },
         "unhealthy": _read(folder / "unhealthy"),
         "failKubernetes": (folder / "fail-kubernetes").exists(),
+        "apiSilentCalls": int(_read(folder / "api-silent-calls") or 0),
         "calls": (folder / "calls").read_text(encoding="utf-8").splitlines(),
     }

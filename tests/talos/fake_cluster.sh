@@ -4,9 +4,12 @@
 #   calls                   every call, one line each: "<tool> <args>"
 #   nodes                   "<address> <controlplane|worker>" per line, in order
 #   node/<address>/         version, schematic, kubelet; fail-upgrade and stuck when set;
-#                           silent-calls: how many more talosctl calls the node leaves unanswered
+#                           silent-calls: how many more talosctl calls the node leaves unanswered;
+#                           extensions-silent: it never lists its extensions
 #   kubernetes/             control-plane and proxy image tags (no proxy file: no kube-proxy)
 #   unhealthy, fail-kubernetes   faults, when present
+#   api-silent-calls        how many more kubectl calls the Kubernetes API refuses
+#   api-hangs               the Kubernetes API accepts every call and never answers
 # Only the command shapes the rollout script is meant to use are understood: anything else
 # exits 99, so a typo in the script fails the test instead of passing silently.
 set -euo pipefail
@@ -77,7 +80,13 @@ talosctl_main() {
   fi
   case "$*" in
     "get versions -o jsonpath={.spec.version}") cat "$state/node/$node/version" ;;
-    "get extensions -o jsonpath={.spec.metadata.version}") echo 10.0.2 && cat "$state/node/$node/schematic" ;;
+    "get extensions -o jsonpath={.spec.metadata.version}")
+      if [[ -e $state/node/$node/extensions-silent ]]; then
+        echo "rpc error: code = DeadlineExceeded desc = context deadline exceeded" >&2
+        exit 1
+      fi
+      echo 10.0.2 && cat "$state/node/$node/schematic"
+      ;;
     "health "*) health "$node" "$@" ;;
     "upgrade --image "*" --wait --timeout 30m")
       (($# == 6)) || unexpected "$@"
@@ -92,7 +101,18 @@ talosctl_main() {
 }
 
 kubectl_main() {
-  local node _ component
+  local node _ component silent=$state/api-silent-calls
+  # Every call is bounded: an unbounded kubectl waits forever on an API that accepts and never answers.
+  [[ ${1:-} == --request-timeout=* ]] || unexpected "$@"
+  shift
+  if [[ -e $state/api-hangs ]]; then
+    exec sleep 3600  # accepts the connection and never answers
+  fi
+  if [[ -e $silent ]] && (($(cat "$silent") > 0)); then
+    echo $(($(cat "$silent") - 1)) >"$silent"
+    echo "The connection to the server 192.168.1.201:6443 was refused - did you specify the right host or port?" >&2
+    exit 1
+  fi
   # shellcheck disable=SC2016 # the jsonpath expressions are kubectl's, not the shell's
   case "$*" in
     '-n kube-system get pods -l tier=control-plane -o jsonpath={range .items[*]}{.spec.containers[0].image}{"\n"}{end}')

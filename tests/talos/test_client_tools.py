@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.talos.client_tools import KUBECTL_URL, TALOSCTL_URL, client_tools_script
+from components.talos.client_tools import CURL, KUBECTL_URL, TALOSCTL_URL, client_tools_script, health_check_command
 from tests.network.tools import require_tools
 
 FAKES = {
@@ -62,3 +62,64 @@ def test_tools_on_the_wanted_versions_are_kept(tmp_path: Path) -> None:
     status, calls = run_tools(tmp_path, ("v1.13.10", "1.36.3"), ("v1.13.10", "v1.36.3"))
     assert status == 0
     assert calls == ["install -d -m 0700 /root/.talos /root/.kube"]
+
+
+HEALTHY_AFTER = """#!/bin/sh
+# Refuses the first $REFUSALS calls (the node still installs), then passes; "hang" sleeps past any bound.
+echo "talosctl $*" >>"$CALLS"
+[ "$REFUSALS" = hang ] && exec sleep 60
+if [ "$(wc -l <"$CALLS")" -le "$REFUSALS" ]; then
+  echo "rpc error: code = Unavailable desc = connection refused" >&2
+  exit 1
+fi
+echo "waiting for all k8s nodes to report ready: OK"
+"""
+
+
+def run_health(
+    tmp_path: Path, refusals: str, timeout_seconds: int
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    bash = require_tools("bash")["bash"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "talosctl").write_text(HEALTHY_AFTER, encoding="utf-8")
+    (bin_dir / "talosctl").chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.touch()
+    # Seconds instead of minutes: talosctl's own wait 1 s, a hung try killed 1 s later, no pause.
+    command = health_check_command(
+        ["192.168.1.201"], ["192.168.1.202"], timeout_seconds, attempt_seconds=1, grace_seconds=1, pause_seconds=0
+    )
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), "REFUSALS": refusals}
+    done = subprocess.run([bash, "-c", command], env=env, capture_output=True, text=True, check=False, timeout=60)
+    return done, calls.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_health_gate_retries_a_node_that_answers_late(tmp_path: Path) -> None:
+    done, calls = run_health(tmp_path, "2", timeout_seconds=30)
+    assert done.returncode == 0, done.stderr
+    assert len(calls) == 3
+    assert calls[0] == (
+        "talosctl --nodes 192.168.1.201 health --wait-timeout 1s"
+        " --control-plane-nodes 192.168.1.201 --worker-nodes 192.168.1.202"
+    )
+
+
+@pytest.mark.parametrize("refusals", ["999999", "hang"])
+def test_the_health_gate_gives_up_at_its_deadline_saying_what_it_waited_for(tmp_path: Path, refusals: str) -> None:
+    done, _ = run_health(tmp_path, refusals, timeout_seconds=3)
+    assert done.returncode == 1
+    assert "gave up after " in done.stderr
+    assert done.stderr.rstrip().endswith(
+        "s waiting for the cluster to pass talosctl health from 192.168.1.201 (etcd, API server, every node ready)"
+    )
+    if refusals != "hang":
+        assert "connection refused" in done.stderr  # talosctl's last error comes first
+
+
+def test_every_download_is_retried_and_bounded() -> None:
+    script = client_tools_script("v1.13.10", "1.36.3")
+    downloads = [line for line in script.splitlines() if "curl -" in line]
+    assert len(downloads) == 4
+    assert all(CURL in line for line in downloads)
+    assert "--max-time" in CURL and "--retry" in CURL

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from components.talos.patches import node_patches
-from config.guests import Role, client_guest, talos_nodes
+from config.guests import CLIENT_KEY, Role, client_guest, talos_nodes
 from tests.support import (
     APPLY,
     BOOTSTRAP,
@@ -25,6 +25,7 @@ from tests.support import (
     named,
     stack_config,
     stack_plan,
+    upstream,
 )
 
 
@@ -46,7 +47,8 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
         (previous,) = plan.by_type("pulumi:pulumi:StackReference")
         assert set(apply.dependencies) == {vm, *router, secrets.urn, schematic.urn, previous.urn}
         assert {"clientConfiguration", "machineConfigurationInput"} <= set(apply.secret_inputs)
-        assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
+        # No reset on destroy: the node's leave command takes it out, then the VM and its disks go.
+        assert "onDestroy" not in apply.inputs
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
@@ -78,7 +80,8 @@ def test_the_health_gate_guards_the_first_bootstrap_only(stack: str) -> None:
     control_planes = [str(n.address) for n in talos_nodes(config) if n.role is Role.CONTROL_PLANE]
     workers = [str(n.address) for n in talos_nodes(config) if n.role is Role.WORKER]
     command = health.inputs["create"]
-    assert command.startswith(f"talosctl --nodes {control_planes[0]} health ")
+    assert f"until timeout 360 talosctl --nodes {control_planes[0]} health --wait-timeout 300s " in command
+    assert "gave up after %s s waiting for %s" in command  # bounded, and says so
     assert f"--control-plane-nodes {','.join(control_planes)}" in command
     assert (f"--worker-nodes {','.join(workers)}" in command) == bool(workers)
     # Only the first run counts: a later change of the node list or the key does not run it again.
@@ -175,3 +178,13 @@ def test_the_secrets_keep_the_talos_version_they_were_made_for(stack: str) -> No
     """An update would make every secret unknown in the preview, and the provider built on them look replaced."""
     (secrets,) = stack_plan(stack).by_type(SECRETS)
     assert secrets.options.ignore_changes == ["talosVersion"]
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_rollout_runs_only_after_the_health_gate(stack: str) -> None:
+    """On a fresh lab the API server is still coming up when the bootstrap and the applies are done."""
+    plan = stack_plan(stack)
+    rollout = named(plan, "cluster-upgrade-rollout")
+    health = named(plan, f"{CLIENT_KEY}-health")
+    assert health.urn in upstream(plan, rollout)
+    assert health.urn in rollout.dependencies

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,44 @@ def test_the_script_and_the_fake_pass_shellcheck(tmp_path: Path) -> None:
         [shellcheck, "--shell=bash", *map(str, scripts)], capture_output=True, text=True, check=False, timeout=30
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_a_kubernetes_api_that_answers_late_is_waited_for(tmp_path: Path) -> None:
+    state = cluster(tmp_path, talos="v1.13.10")
+    edit(state, {"apiSilentCalls": 2})
+    result = run(tmp_path, state, script(TARGET))
+    assert result.returncode == 0, result.stderr
+    assert "waiting for the Kubernetes API to answer kubectl get nodes" in result.stderr
+    assert "Kubernetes already runs 1.36.3 everywhere: skipped" in result.stdout
+
+
+def test_a_kubernetes_api_that_never_answers_stops_the_run_saying_what_it_waited_for(tmp_path: Path) -> None:
+    state = cluster(tmp_path, talos="v1.13.10")
+    edit(state, {"apiSilentCalls": 99})
+    result = run(tmp_path, state, script(replace(TARGET, kubernetes_version="1.36.4")))
+    assert result.returncode == 1
+    assert "192.168.1.201:6443 was refused" in result.stderr  # kubectl's own error
+    assert "gave up after 0 s (3 tries) waiting for the Kubernetes API to answer kubectl get nodes" in result.stderr
+    assert "upgrade-k8s" not in result.steps()
+    assert all(call.split()[1].startswith("--request-timeout=") for call in result.calls if call.startswith("kubectl"))
+
+
+def test_a_node_that_cannot_list_its_extensions_is_not_upgraded_blindly(tmp_path: Path) -> None:
+    """A node that answers its version but not its extensions stops the run: not taken for another schematic."""
+    state = cluster(tmp_path, talos="v1.13.10")
+    (state / "node" / CPS[1] / "extensions-silent").write_text("", encoding="utf-8")
+    result = run(tmp_path, state, script(TARGET))
+    assert result.returncode == 1
+    assert f"waiting for {CPS[1]} to list its extensions" in result.stderr
+    assert f"STOPPED: {CPS[1]} does not answer: cannot read its image schematic" in result.stderr
+    assert result.upgrades() == []
+
+
+def test_a_kubernetes_api_that_hangs_is_given_up_within_the_bound(tmp_path: Path) -> None:
+    state = cluster(tmp_path, talos="v1.13.10")
+    (state / "api-hangs").touch()
+    started = time.monotonic()
+    result = run(tmp_path, state, rollout_script(TARGET, Patience(attempts=2, pause_seconds=0, call_seconds=1)))
+    assert time.monotonic() - started < 2 * 1 + 5
+    assert result.returncode == 1
+    assert "waiting for the Kubernetes API to answer kubectl get nodes" in result.stderr

@@ -24,7 +24,16 @@ ensure_packages() {
   done
   if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
+    # A fresh container may not reach the mirrors yet: retried until a deadline, then said why.
+    local deadline=$((SECONDS + 300))
+    until apt-get update -q -o Acquire::Retries=3; do
+      if ((SECONDS >= deadline)); then
+        echo "homelab: gave up after 300 s waiting for the Debian mirrors to answer apt-get update" >&2
+        echo "homelab: check the router's WAN address, gateway and upstream DNS" >&2
+        exit 1
+      fi
+      sleep 10
+    done
     apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
 }
