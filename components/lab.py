@@ -146,6 +146,7 @@ def build(config: LabConfig) -> Lab:
             cluster_ready=cluster.ready,
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
+            backup=config.backup,
         ),
     )
 
