@@ -101,7 +101,8 @@ done < <(snapshots "$BACKUP_DIR" | expired)
 copy=none
 if [[ -n $COPY_PATH ]]; then
   copy=failed
-  if mkdir -p "$COPY_PATH" && cp "$BACKUP_DIR/$name" "$COPY_PATH/.$name.part" && mv -f "$COPY_PATH/.$name.part" "$COPY_PATH/$name"; then
+  if mkdir -p "$COPY_PATH" && cp "$BACKUP_DIR/$name" "$COPY_PATH/.$name.part" &&
+    mv -f "$COPY_PATH/.$name.part" "$COPY_PATH/$name"; then
     copy=ok
     log "copied $name to $COPY_PATH"
     while read -r old; do

@@ -73,7 +73,8 @@ renew_talosconfig() {
   for node in $CONTROL_PLANES; do
     rm -f "$TALOSCONFIG.new"
     # shellcheck disable=SC2086 # the lists are words
-    if talosctl --talosconfig "$TALOSCONFIG" --nodes "$node" config new --roles os:admin --crt-ttl "${CRT_TTL_HOURS}h" "$TALOSCONFIG.new" &&
+    if talosctl --talosconfig "$TALOSCONFIG" --nodes "$node" \
+      config new --roles os:admin --crt-ttl "${CRT_TTL_HOURS}h" "$TALOSCONFIG.new" &&
       talosctl --talosconfig "$TALOSCONFIG.new" config endpoint $CONTROL_PLANES &&
       talosctl --talosconfig "$TALOSCONFIG.new" config node $NODES &&
       talosctl --talosconfig "$TALOSCONFIG.new" --nodes "$node" version >/dev/null; then
