@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from check.expiry import client_certificate_expiry
 from components import outputs
 from components.kubernetes.lab_ca import LabCertificates, LabCertificatesArgs
 from components.kubernetes.metallb import MetalLB, MetalLBArgs
@@ -263,5 +264,11 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "clusterEndpoint": lab.cluster.endpoint,
         "kubeconfig": lab.cluster.kubeconfig,
         "talosconfig": lab.cluster.talosconfig,
+        # Read from the exported files' certificates; null where none is readable (as under mocks).
+        "clientCertificateExpiry": pulumi.Output.unsecret(
+            pulumi.Output.all(lab.cluster.talosconfig, lab.cluster.kubeconfig).apply(
+                lambda files: client_certificate_expiry(files[0], files[1])
+            )
+        ),
         "managementPrivateKey": lab.management_key.private_key,
     }

@@ -27,6 +27,11 @@ def add_check_command(commands: Any) -> None:
         "--ca-file", type=Path, help="the lab CA (`pulumi stack output caCertificate`): also check the site over HTTPS"
     )
     check.add_argument("--timeout", type=float, default=2.0, help="seconds per probe (default: 2)")
+    check.add_argument("--talosconfig", type=Path, help="also report days to expiry of its certificates")
+    check.add_argument("--kubeconfig", type=Path, help="also report days to expiry of its certificates")
+    check.add_argument(
+        "--credentials-only", action="store_true", help="with --talosconfig/--kubeconfig: skip the request path"
+    )
 
 
 def check_command(args: argparse.Namespace) -> int:
@@ -44,13 +49,18 @@ def check_command(args: argparse.Namespace) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INVALID
-    if args.ca_file is not None and not args.ca_file.is_file():
-        print(f"homelab check: --ca-file {args.ca_file} does not exist", file=sys.stderr)
-        return EXIT_INVALID
-    if not 0 < args.timeout <= 60:
-        print(f"homelab check: --timeout {args.timeout:g} must be between 0 and 60 seconds", file=sys.stderr)
+    problem = _option_problem(args)
+    if problem:
+        print(f"homelab check: {problem}", file=sys.stderr)
         return EXIT_INVALID
 
+    credentials = 0
+    if args.talosconfig is not None or args.kubeconfig is not None:
+        from check.credentials import report
+
+        credentials = report(config, args.talosconfig, args.kubeconfig, args.timeout)
+        if args.credentials_only:
+            return credentials
     # The probes (sockets, TLS, HTTP) load only for `check`, not with every `homelab` command.
     from plan.check import CheckOptions, hops, walk
 
@@ -64,4 +74,17 @@ def check_command(args: argparse.Namespace) -> int:
             print(f"homelab check: broken at {hop.name}" + (f" ({later} later hops not checked)" if later else ""))
             return EXIT_BROKEN
     print("homelab check: every hop answers")
-    return 0
+    return credentials
+
+
+def _option_problem(args: argparse.Namespace) -> str:
+    for option, path in (
+        ("--ca-file", args.ca_file),
+        ("--talosconfig", args.talosconfig),
+        ("--kubeconfig", args.kubeconfig),
+    ):
+        if path is not None and not path.is_file():
+            return f"{option} {path} does not exist"
+    if not 0 < args.timeout <= 60:
+        return f"--timeout {args.timeout:g} must be between 0 and 60 seconds"
+    return ""
