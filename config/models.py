@@ -305,8 +305,14 @@ class S3Target(_Model):
         default="", description="Folder in the bucket, ending in '/' (e.g. `homelab/`); empty: the top."
     )
     region: str = Field(default="", description="Region, where the service needs one; empty: the service's default.")
-    access_key_id: str = Field(description="Access key id; set it with `pulumi config set --secret`.")
-    secret_access_key: str = Field(description="Secret access key; set it with `pulumi config set --secret`.")
+    access_key_id: str = Field(
+        description="Access key id; give it as a secret (`pulumi config set --secret --path "
+        "homelab:backup.target.s3.accessKeyId ...`)."
+    )
+    secret_access_key: str = Field(
+        description="Secret access key; give it as a secret (`pulumi config set --secret --path "
+        "homelab:backup.target.s3.secretAccessKey ...`)."
+    )
 
     @field_validator("endpoint")
     @classmethod
