@@ -103,7 +103,6 @@ _MESSAGES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
     "model_attributes_type": _MAPPING,
     "dict_type": _MAPPING,
     "list_type": lambda value, _: f"expected a list, got {describe(value)}",
-    "string_type": lambda value, _: f"expected a string, got {describe(value)}",
     "int_type": _INTEGER,
     "int_parsing": _INTEGER,
     "int_from_float": _INTEGER,

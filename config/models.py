@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from config.types import (
@@ -294,6 +294,27 @@ _REGION = re.compile(r"^[a-z0-9-]{0,32}$")
 _KEY_TEXT = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable, no spaces or quotes that an env file would mangle
 
 
+# A credential: the stack file holds it as a `secure:` value (what `pulumi config set --secret` writes).
+_SecretText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "title": "secret string",
+            "description": "A string, given as a secret: `{secure: ...}` in the stack file.",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {"secure": {"type": "string"}},
+                    "required": ["secure"],
+                    "additionalProperties": False,
+                },
+            ],
+        }
+    ),
+]
+
+
 class S3Target(_Model):
     """An S3-compatible bucket the client copies each snapshot to (with rclone)."""
 
@@ -305,11 +326,11 @@ class S3Target(_Model):
         default="", description="Folder in the bucket, ending in '/' (e.g. `homelab/`); empty: the top."
     )
     region: str = Field(default="", description="Region, where the service needs one; empty: the service's default.")
-    access_key_id: str = Field(
+    access_key_id: _SecretText = Field(
         description="Access key id; give it as a secret (`pulumi config set --secret --path "
         "homelab:backup.target.s3.accessKeyId ...`)."
     )
-    secret_access_key: str = Field(
+    secret_access_key: _SecretText = Field(
         description="Secret access key; give it as a secret (`pulumi config set --secret --path "
         "homelab:backup.target.s3.secretAccessKey ...`)."
     )

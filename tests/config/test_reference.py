@@ -156,6 +156,7 @@ def test_sections_in_order(rendered: str) -> None:
         "`homelab:client`",
         "`homelab:loadBalancer`",
         "`homelab:site`",
+        "`homelab:backup`",
         "`homelab:sshPublicKeys`",
         "Types",
         "Rules across keys",
