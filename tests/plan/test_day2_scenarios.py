@@ -77,16 +77,24 @@ def go_ha(config: dict[str, Any]) -> None:
 
 
 SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
-    # The router gets the reservation, the client's talosconfig the node; the new VM and its apply.
+    # The router gets the reservation, the client's talosconfig the node (and the renewal unit, which
+    # writes the node list into each renewed talosconfig); the new VM and its apply.
     "add a worker": (
         add_worker,
-        {"router-configure": "update", "talos-client-talosconfig": "update", **new_node("worker-3"), **ROLLOUT},
+        {
+            "router-configure": "update",
+            "talos-client-talosconfig": "update",
+            "talos-client-lifecycle-timers": "update",
+            **new_node("worker-3"),
+            **ROLLOUT,
+        },
     ),
     "remove a worker": (
         remove_worker,
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
+            "talos-client-lifecycle-timers": "update",
             "cluster-worker-2-apply": "delete",
             "worker-2-vm": "delete",
             "worker-2": "delete",
@@ -107,6 +115,7 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             "talos-client-tools": "replace",
             "talos-client-talosconfig": "replace",
             "talos-client-kubeconfig": "replace",
+            "talos-client-lifecycle-timers": "replace",
         },
     ),
     # New machine configs applied in place and the client's tools; no VM, ISO or container replaced.
@@ -141,12 +150,14 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
     "change the replicas": (change_replicas, {"example-site-deployment": "update"}),
     # No guest is replaced (cp-1's IP filter is, to admit the VIP): two VMs and applies are created,
     # every machine config changes in place. The talos Kubeconfig keeps the kubeconfig it issued
-    # (cp-1), so the provider and the Kubernetes objects stay.
+    # (cp-1), so the provider and the Kubernetes objects stay. The client's timers learn the new
+    # control planes (renewal and snapshots try each in turn).
     "1 to 3 control planes with a VIP": (
         go_ha,
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
+            "talos-client-lifecycle-timers": "update",
             "cp-1-firewall-ipfilter": "replace",
             "cluster-kubeconfig": "update",
             **new_node("cp-2"),
