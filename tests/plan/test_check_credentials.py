@@ -23,6 +23,7 @@ from check.expiry import (
     not_after,
     talosconfig_certificates,
 )
+from config.loading import load_stack_file
 from plan.cli import main
 from tests.support import STACKS, stack_plan
 from tests.talos.credentials import Issued, b64, issue, kubeconfig_text, make_ca, talosconfig_text, write
@@ -213,3 +214,33 @@ def test_under_mocks_the_expiry_output_is_null_never_a_made_up_date() -> None:
     plan = stack_plan("dev")
     assert plan.outputs["clientCertificateExpiry"] == {"talosconfig": None, "kubeconfig": None}
     assert "clientCertificateExpiry" not in plan.secret_outputs
+
+
+def test_the_backup_status_is_read_over_ssh_in_batch_mode_with_bounded_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stand-in `ssh` first on PATH, and port 22 of the client taken as open: the check asks for the
+    status file without prompting and with a connect timeout, and reports what the file says."""
+    import check.credentials
+    from plan.probes import Answer
+
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "ssh"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho \"$@\" >{calls}\ncat <<'END'\n{status(3)}\nEND\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    monkeypatch.setattr(check.credentials, "tcp", lambda address, port, timeout: Answer.OPEN)
+    config = load_stack_file(STACKS["dev"])
+    line = check.credentials.backup_line(config, 0.3, NOW)
+    assert calls.read_text(encoding="utf-8").split() == [
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=1",
+        "root@192.168.1.204",
+        "cat",
+        "/var/lib/homelab/etcd-backup.status",
+    ]
+    assert line.level is Level.OK
+    assert "etcd-x.db, 98336 bytes, 3.0 hours old (copy off host: ok)" in line.text

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from check.credentials import status_line
+from check.expiry import Level
 from components.talos.backup_script import backup_script
 from components.talos.lifecycle_units import LifecycleTarget, backup_service, offsite_environment, unit_environment
 from config.models import BackupConfig, BackupTarget, S3Target
@@ -27,6 +29,7 @@ CPS = ["192.168.1.201", "192.168.1.211", "192.168.1.221"]
 KEYS = {f"/registry/configmaps/default/cm-{i:03d}": f"value-{i}-" + "x" * 200 for i in range(200)}
 START = int(datetime.datetime(2026, 3, 1, 2, 0, tzinfo=datetime.UTC).timestamp())
 DAY = 86400
+NOW_AFTER = datetime.datetime.fromtimestamp(START + 7200, datetime.UTC)
 
 STANDIN_TALOSCTL = r"""#!/usr/bin/env bash
 # Stand-in talosctl: `talosctl --talosconfig F --nodes N etcd snapshot PATH`, behaving per node as
@@ -46,7 +49,7 @@ behaviour=ok
 for entry in ${BEHAVIOUR:-}; do [[ ${entry%%=*} == "$node" ]] && behaviour=${entry#*=}; done
 case $behaviour in
   ok) ETCDCTL_API=3 etcdctl --endpoints="$ETCD" snapshot save "$path" >/dev/null ;;
-  late) sleep 60 ;;
+  late) exec sleep 60 ;;
   refuse) echo "rpc error: code = Unavailable desc = connection refused" >&2; exit 1 ;;
   truncated)
     ETCDCTL_API=3 etcdctl --endpoints="$ETCD" snapshot save "$path.full" >/dev/null
@@ -158,6 +161,9 @@ def test_the_kept_snapshot_restores_into_a_second_etcd_with_every_key(tmp_path: 
     assert status["file"] == stamp(START) and status["epoch"] == START and status["node"] == CPS[0]
     assert status["bytes"] == snapshot.stat().st_size
     assert f"took {stamp(START)} from {CPS[0]}" in done.stdout
+    # What `homelab check` reads from the client makes sense of this very file.
+    line = status_line("last etcd backup", Path(setup.environment["STATUS_FILE"]).read_text(), "daily", NOW_AFTER)
+    assert line.level is Level.OK and f"{stamp(START)}, {snapshot.stat().st_size} bytes, 2.0 hours old" in line.text
     print(f"snapshot of {len(KEYS)} keys: {snapshot.stat().st_size} bytes, backup run {elapsed:.2f}s")
 
     peer = free_port()
