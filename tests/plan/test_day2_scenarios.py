@@ -67,6 +67,15 @@ def change_replicas(config: dict[str, Any]) -> None:
     config["homelab:site"]["replicas"] = 3
 
 
+def keep_fewer_backups(config: dict[str, Any]) -> None:
+    config["homelab:backup"] = {"keep": 7, "schedule": "hourly"}
+
+
+def copy_backups_to_s3(config: dict[str, Any]) -> None:
+    s3 = {"endpoint": "https://s3.example.net", "bucket": "lab-backups", "accessKeyId": "AK", "secretAccessKey": "SK"}
+    config["homelab:backup"] = {"target": {"s3": s3}}
+
+
 def go_ha(config: dict[str, Any]) -> None:
     cluster = _cluster(config)
     cluster["vip"] = "192.168.1.210"
@@ -148,6 +157,13 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         },
     ),
     "change the replicas": (change_replicas, {"example-site-deployment": "update"}),
+    # Backup settings are the backup unit's environment and timer: only the timers' install runs again.
+    "keep fewer backups, hourly": (keep_fewer_backups, {"talos-client-lifecycle-timers": "update"}),
+    # An S3 target adds rclone and the unit's remote, and writes the credentials (a new command).
+    "copy backups to S3": (
+        copy_backups_to_s3,
+        {"talos-client-lifecycle-timers": "update", "talos-client-lifecycle-offsite-credentials": "create"},
+    ),
     # No guest is replaced (cp-1's IP filter is, to admit the VIP): two VMs and applies are created,
     # every machine config changes in place. The talos Kubeconfig keeps the kubeconfig it issued
     # (cp-1), so the provider and the Kubernetes objects stay. The client's timers learn the new

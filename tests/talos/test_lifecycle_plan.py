@@ -153,3 +153,13 @@ def test_a_bad_timer_would_be_caught(tmp_path: Path) -> None:
         [analyze, "verify", str(tmp_path / "x.timer")], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode != 0
+
+
+@pytest.mark.parametrize("stack", ["dev", "s3"])
+def test_the_install_script_passes_shellcheck(tmp_path: Path, stack: str) -> None:
+    shellcheck = require_tools("shellcheck")["shellcheck"]
+    plan = stack_plan("dev") if stack == "dev" else run_plan(load_stack_file(s3_stack(tmp_path)), "dev")
+    script = tmp_path / "lifecycle.sh"
+    script.write_text(plan_files(plan)["client/lifecycle.sh"], encoding="utf-8")
+    done = subprocess.run([shellcheck, str(script)], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stdout
