@@ -87,4 +87,6 @@ def _option_problem(args: argparse.Namespace) -> str:
             return f"{option} {path} does not exist"
     if not 0 < args.timeout <= 60:
         return f"--timeout {args.timeout:g} must be between 0 and 60 seconds"
+    if args.credentials_only and args.talosconfig is None and args.kubeconfig is None:
+        return "--credentials-only needs --talosconfig or --kubeconfig"
     return ""

@@ -123,6 +123,8 @@ def test_a_file_that_is_not_a_kubeconfig_fails_and_a_missing_one_is_refused(
     assert lines_with(lines, "not a kubeconfig")
     assert main(["check", "--config-file", str(STACKS["dev"]), "--kubeconfig", str(tmp_path / "nope")]) == 2
     assert "--kubeconfig" in capsys.readouterr().err
+    assert main(["check", "--config-file", str(STACKS["dev"]), "--credentials-only"]) == 2
+    assert "--credentials-only needs --talosconfig or --kubeconfig" in capsys.readouterr().err
 
 
 def test_without_the_client_the_backup_line_says_so_fast(

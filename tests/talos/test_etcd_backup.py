@@ -230,6 +230,15 @@ def test_retention_across_a_month_of_daily_runs(
     assert len(setup.kept()) == kept_at_the_end
 
 
+def test_after_a_long_pause_only_the_new_snapshot_is_left(tmp_path: Path, etcd: Etcd) -> None:
+    """The client was off for 100 days: everything older than maxAgeDays goes, the new snapshot stays."""
+    setup = client(tmp_path, etcd, BackupConfig(keep=14, max_age_days=30))
+    for day in range(5):
+        assert setup.run(START + day * DAY).returncode == 0
+    assert setup.run(START + 105 * DAY).returncode == 0
+    assert setup.kept() == [stamp(START + 105 * DAY)]
+
+
 def test_a_failed_copy_fails_the_unit_but_keeps_the_snapshot(tmp_path: Path, etcd: Etcd) -> None:
     setup = client(tmp_path, etcd, BackupConfig(target=BackupTarget(path="/mnt/nas")))
     blocker = Path(setup.environment["COPY_PATH"])
