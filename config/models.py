@@ -379,8 +379,8 @@ class BackupTarget(_Model):
 
     path: str | None = Field(
         default=None,
-        description="A directory on the client (e.g. an NFS mount) the snapshots are copied to, with the same "
-        "retention.",
+        description="A directory on the client (e.g. an NFS share you mount there) the snapshots are copied to, "
+        "with the same retention; never created by the program, so an unmounted share fails the copy.",
     )
     s3: S3Target | None = Field(default=None, description="An S3-compatible bucket the snapshots are copied to.")
 

@@ -101,7 +101,10 @@ done < <(snapshots "$BACKUP_DIR" | expired)
 copy=none
 if [[ -n $COPY_PATH ]]; then
   copy=failed
-  if mkdir -p "$COPY_PATH" && cp "$BACKUP_DIR/$name" "$COPY_PATH/.$name.part" &&
+  # Never created here: an unmounted share must fail the copy, not fill the client's own disk.
+  if [[ ! -d $COPY_PATH ]]; then
+    log "$COPY_PATH is not a directory (not mounted?)"
+  elif cp "$BACKUP_DIR/$name" "$COPY_PATH/.$name.part" &&
     mv -f "$COPY_PATH/.$name.part" "$COPY_PATH/$name"; then
     copy=ok
     log "copied $name to $COPY_PATH"

@@ -221,6 +221,7 @@ def test_retention_across_a_month_of_daily_runs(
         tmp_path, etcd, BackupConfig(keep=keep, max_age_days=max_age_days, target=BackupTarget(path="/mnt/nas"))
     )
     copies = Path(setup.environment["COPY_PATH"])
+    copies.mkdir(parents=True)  # the user's share, mounted there
     for day in range(31):
         done = setup.run(START + day * DAY)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -241,12 +242,12 @@ def test_after_a_long_pause_only_the_new_snapshot_is_left(tmp_path: Path, etcd: 
 
 def test_a_failed_copy_fails_the_unit_but_keeps_the_snapshot(tmp_path: Path, etcd: Etcd) -> None:
     setup = client(tmp_path, etcd, BackupConfig(target=BackupTarget(path="/mnt/nas")))
-    blocker = Path(setup.environment["COPY_PATH"])
-    blocker.parent.mkdir(parents=True)
-    blocker.write_text("not a directory", encoding="utf-8")
-    done = setup.run(START)
+    share = Path(setup.environment["COPY_PATH"])
+    done = setup.run(START)  # the share is not there (not mounted): nothing is created in its place
     assert done.returncode == 1
+    assert "is not a directory (not mounted?)" in done.stdout
     assert "was not copied off host" in done.stdout
+    assert not share.exists()
     assert setup.kept() == [stamp(START)]
     assert setup.status()["copy"] == "failed"
 
