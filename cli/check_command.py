@@ -22,6 +22,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--ca-file", type=Path, help="the lab CA (`pulumi stack output caCertificate`): also check the site over HTTPS"
     )
     check.add_argument("--timeout", type=float, default=2.0, help="seconds per probe (default: 2)")
+    check.add_argument("--talosconfig", type=Path, help="also report days to expiry of its certificates")
+    check.add_argument("--kubeconfig", type=Path, help="also report days to expiry of its certificates")
+    check.add_argument(
+        "--credentials-only", action="store_true", help="with --talosconfig/--kubeconfig: skip the request path"
+    )
     check.set_defaults(run=run)
 
 
@@ -36,11 +41,17 @@ def run(args: argparse.Namespace) -> ExitCode:
         config = load_stack_file(path)
     except ConfigError as error:
         return invalid_config("check", path, error)
-    if args.ca_file is not None and not args.ca_file.is_file():
-        return refused("check", f"--ca-file {args.ca_file} does not exist")
-    if not 0 < args.timeout <= 60:
-        return refused("check", f"--timeout {args.timeout:g} must be between 0 and 60 seconds")
+    problem = _option_problem(args)
+    if problem:
+        return refused("check", problem)
 
+    credentials = 0
+    if args.talosconfig is not None or args.kubeconfig is not None:
+        from check.credentials import report
+
+        credentials = report(config, args.talosconfig, args.kubeconfig, args.timeout)
+        if args.credentials_only:
+            return ExitCode(credentials)
     # The probes (sockets, TLS, HTTP) load only for `check`, not with every `homelab` command.
     from check.hops import CheckOptions, hops, walk
 
@@ -54,4 +65,19 @@ def run(args: argparse.Namespace) -> ExitCode:
             print(f"homelab check: broken at {hop.name}" + (f" ({later} later hops not checked)" if later else ""))
             return ExitCode.BROKEN
     print("homelab check: every hop answers")
-    return ExitCode.OK
+    return ExitCode(credentials)
+
+
+def _option_problem(args: argparse.Namespace) -> str:
+    for option, path in (
+        ("--ca-file", args.ca_file),
+        ("--talosconfig", args.talosconfig),
+        ("--kubeconfig", args.kubeconfig),
+    ):
+        if path is not None and not path.is_file():
+            return f"{option} {path} does not exist"
+    if not 0 < args.timeout <= 60:
+        return f"--timeout {args.timeout:g} must be between 0 and 60 seconds"
+    if args.credentials_only and args.talosconfig is None and args.kubeconfig is None:
+        return "--credentials-only needs --talosconfig or --kubeconfig"
+    return ""

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from check.expiry import client_certificate_expiry
 from components import outputs
 from components.day2_guard import INVENTORY_OUTPUT, previous_inventory, reviewed
 from components.kubernetes.lab_ca import LabCertificates, LabCertificatesArgs
@@ -169,6 +170,7 @@ def build(config: LabConfig) -> Lab:
             cluster_ready=cluster.ready,
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
+            backup=config.backup,
         ),
         pulumi.ResourceOptions(aliases=renamed_from(client_spec.former_key, client_spec.key)),
     )
@@ -353,6 +355,12 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "clusterEndpoint": lab.cluster.endpoint,
         "kubeconfig": lab.cluster.kubeconfig,
         "talosconfig": lab.cluster.talosconfig,
+        # Read from the exported files' certificates; null where none is readable (as under mocks).
+        "clientCertificateExpiry": pulumi.Output.unsecret(
+            pulumi.Output.all(lab.cluster.talosconfig, lab.cluster.kubeconfig).apply(
+                lambda files: client_certificate_expiry(files[0], files[1])
+            )
+        ),
         "managementPrivateKey": lab.management_key.private_key,
         INVENTORY_OUTPUT: lab_inventory(config).as_output(),
     }

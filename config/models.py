@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from config.types import (
@@ -327,6 +327,151 @@ class StorageConfig(_Model):
     )
 
 
+_SCHEDULE = re.compile(r"^(hourly|daily|weekly|([01][0-9]|2[0-3]):[0-5][0-9])$")
+# A path on the client: absolute, no `..`, only characters a systemd unit and a shell take literally.
+_CLIENT_PATH = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PREFIX = re.compile(r"^([A-Za-z0-9._-]+/)*$")
+_ENDPOINT = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")
+_REGION = re.compile(r"^[a-z0-9-]{0,32}$")
+_KEY_TEXT = re.compile(r"^[\x21-\x7e]{1,256}$")  # printable, no spaces or quotes that an env file would mangle
+
+
+# A credential: the stack file holds it as a `secure:` value (what `pulumi config set --secret` writes).
+_SecretText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "title": "secret string",
+            "description": "A string, given as a secret: `{secure: ...}` in the stack file.",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {"secure": {"type": "string"}},
+                    "required": ["secure"],
+                    "additionalProperties": False,
+                },
+            ],
+        }
+    ),
+]
+
+
+class S3Target(_Model):
+    """An S3-compatible bucket the client copies each snapshot to (with rclone)."""
+
+    endpoint: str = Field(
+        description="The service's URL, e.g. `https://s3.eu-central-1.amazonaws.com` or a MinIO at `http://nas:9000`."
+    )
+    bucket: str = Field(description="Bucket name (3 to 63 lowercase letters, digits, '.' or '-').")
+    prefix: str = Field(
+        default="", description="Folder in the bucket, ending in '/' (e.g. `homelab/`); empty: the top."
+    )
+    region: str = Field(default="", description="Region, where the service needs one; empty: the service's default.")
+    access_key_id: _SecretText = Field(
+        description="Access key id; give it as a secret (`pulumi config set --secret --path "
+        "homelab:backup.target.s3.accessKeyId ...`)."
+    )
+    secret_access_key: _SecretText = Field(
+        description="Secret access key; give it as a secret (`pulumi config set --secret --path "
+        "homelab:backup.target.s3.secretAccessKey ...`)."
+    )
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if not _ENDPOINT.match(value):
+            raise ValueError(f"{value[:80]!r} is not an http(s) URL of a host (and port)")
+        return value.rstrip("/")
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        if not _BUCKET.match(value) or ".." in value:
+            raise ValueError(f"{value[:80]!r} is not an S3 bucket name (3 to 63 lowercase letters, digits, '.', '-')")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if len(value) > 200 or not _PREFIX.match(value) or "/../" in f"/{value}" or "/./" in f"/{value}":
+            raise ValueError(
+                f"{value[:80]!r} is not a folder prefix (names of letters, digits, '.', '_', '-', each ending in '/')"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError(f"{value[:80]!r} is not a region name (lowercase letters, digits and '-')")
+        return value
+
+    @field_validator("access_key_id", "secret_access_key")
+    @classmethod
+    def _key_text(cls, value: str) -> str:
+        if not _KEY_TEXT.match(value):
+            # Never echo a credential: say only what is wrong with it.
+            raise ValueError("must be 1 to 256 printable characters without spaces")
+        return value
+
+
+class BackupTarget(_Model):
+    """Where the client copies each snapshot off host: exactly one of `path` and `s3`."""
+
+    path: str | None = Field(
+        default=None,
+        description="A directory on the client (e.g. an NFS share you mount there) the snapshots are copied to, "
+        "with the same retention; never created by the program, so an unmounted share fails the copy.",
+    )
+    s3: S3Target | None = Field(default=None, description="An S3-compatible bucket the snapshots are copied to.")
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if len(value) > 200 or not _CLIENT_PATH.match(value) or any(p in (".", "..") for p in value.split("/")):
+            raise ValueError(f"{value[:80]!r} is not an absolute path of plain names (letters, digits, '.', '_', '-')")
+        if value.rstrip("/") in ("/var/lib/homelab", "/var/lib/homelab/etcd-backups"):
+            raise ValueError(f"{value!r} is where the client keeps its own snapshots; a copy goes elsewhere")
+        return value
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BackupTarget:
+        if (self.path is None) == (self.s3 is None):
+            raise ValueError("give exactly one of path and s3")
+        return self
+
+
+class BackupConfig(_Model):
+    """etcd snapshots the client takes on a timer."""
+
+    keep: int = Field(default=14, strict=True, ge=1, le=1000, description="Snapshots kept: the newest this many.")
+    max_age_days: int = Field(
+        default=30,
+        strict=True,
+        ge=1,
+        le=3650,
+        description="Snapshots older than this many days are removed, whatever `keep` says (the newest stays).",
+    )
+    schedule: str = Field(
+        default="daily",
+        description="When the timer runs: `hourly`, `daily`, `weekly`, or a time of day `HH:MM` (the client's clock).",
+    )
+    target: BackupTarget | None = Field(
+        default=None, description="Where each snapshot is also copied, off the client; unset: kept on the client only."
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not _SCHEDULE.match(value):
+            raise ValueError(f"{value[:80]!r} is not hourly, daily, weekly or a time of day HH:MM")
+        return value
+
+
 class LabConfig(_Model):
     """The `homelab:` keys of a stack file."""
 
@@ -350,4 +495,7 @@ class LabConfig(_Model):
     )
     storage: StorageConfig = Field(
         default=_as_written({}), description="Persistent volumes: the Proxmox CSI plugin and a default StorageClass."
+    )
+    backup: BackupConfig = Field(
+        default=_as_written({}), description="etcd snapshots the client takes on a timer, and where it copies them."
     )

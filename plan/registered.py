@@ -21,6 +21,8 @@ KUBERNETES_PREFIX = "kubernetes:"
 ROUTER_COMPONENT = "Router"
 ROUTER_FILES = ("dnsmasq.conf", "nftables.nft", "network.json")
 SETUP_SCRIPT = "setup.sh"
+CLIENT_LIFECYCLE_COMPONENT = "ClientLifecycle"
+LIFECYCLE_SCRIPT = "lifecycle.sh"
 _NOT_OBJECTS = (HELM_RELEASE, "pulumi:providers:kubernetes")
 _LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader  # the same documents, faster
 _DROPPED_INPUTS = {"__defaults"}
@@ -45,15 +47,27 @@ def router_files(registrations: list[Registration]) -> dict[str, str]:
 
 def router_setup_script(registrations: list[Registration]) -> str:
     """The stdin of the command the Router component runs on its container."""
-    by_urn = {r.urn: r for r in registrations}
-    scripts = [
-        str(r.inputs["stdin"])
-        for r in registrations
-        if r.type == COMMAND and "stdin" in r.inputs and _component_name(by_urn.get(r.parent)) == ROUTER_COMPONENT
-    ]
+    scripts = _component_scripts(registrations, ROUTER_COMPONENT)
     if len(scripts) != 1:
         raise RecordError(f"expected one script pushed to the router, found {len(scripts)}")
     return scripts[0]
+
+
+def client_files(registrations: list[Registration]) -> dict[str, str]:
+    """The client's timers and the scripts they run, by file name, as its install script writes them."""
+    scripts = [s for s in _component_scripts(registrations, CLIENT_LIFECYCLE_COMPONENT) if s.startswith("#!")]
+    if len(scripts) != 1:
+        raise RecordError(f"expected one timer install script pushed to the client, found {len(scripts)}")
+    return {LIFECYCLE_SCRIPT: scripts[0]} | embedded_files(scripts[0])
+
+
+def _component_scripts(registrations: list[Registration], component: str) -> list[str]:
+    by_urn = {r.urn: r for r in registrations}
+    return [
+        str(r.inputs["stdin"])
+        for r in registrations
+        if r.type == COMMAND and "stdin" in r.inputs and _component_name(by_urn.get(r.parent)) == component
+    ]
 
 
 def _component_name(registration: Registration | None) -> str:

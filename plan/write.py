@@ -10,7 +10,7 @@ import yaml
 
 from components.talos.patches import patches_document
 from plan.graph import plan_graph
-from plan.registered import helm_values, kubernetes_manifests, router_files, talos_patches
+from plan.registered import client_files, helm_values, kubernetes_manifests, router_files, talos_patches
 from plan.run import PlanResult
 
 
@@ -21,6 +21,7 @@ def plan_files(result: PlanResult) -> dict[str, str]:
         "graph.mmd": plan_graph(result),
     }
     files |= {f"router/{name}": text for name, text in router_files(result.registrations).items()}
+    files |= {f"client/{name}": text for name, text in client_files(result.registrations).items()}
     for node, patches in talos_patches(result.invokes).items():
         files[f"talos/{node}.yaml"] = patches_document(patches)
     for release, values in helm_values(result.registrations).items():

@@ -13,10 +13,11 @@ from components.proxmox.containers import ContainerSpec, debian_container
 from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
 from components.proxmox.remote import RUN_STDIN_SCRIPT, RemoteHost, ssh_connection
 from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script, health_check_command
+from components.talos.lifecycle import ClientLifecycle, ClientLifecycleArgs
+from components.talos.lifecycle_units import KUBECONFIG_PATH, TALOSCONFIG_PATH, LifecycleTarget
 from config.guests import Guest
+from config.models import BackupConfig
 
-TALOSCONFIG_PATH = "/root/.talos/config"
-KUBECONFIG_PATH = "/root/.kube/config"
 HEALTH_TIMEOUT_SECONDS = 20 * 60
 
 
@@ -37,6 +38,7 @@ class TalosClientArgs:
     """The bootstrap and every node's config apply: the health gate waits for them."""
     control_planes: list[str]
     workers: list[str]
+    backup: BackupConfig
 
 
 class TalosClient(pulumi.ComponentResource):
@@ -45,6 +47,7 @@ class TalosClient(pulumi.ComponentResource):
     address: str
     healthy: remote.Command
     kubectl: RemoteHost
+    lifecycle: ClientLifecycle
     ready: list[pulumi.Resource]
     """talosctl and kubectl installed, talosconfig and kubeconfig in place."""
 
@@ -131,6 +134,20 @@ class TalosClient(pulumi.ComponentResource):
                 # `up` (even the one meant to replace the node) would fail.
                 ignore_changes=["create", "connection"],
             ),
+        )
+        self.lifecycle = ClientLifecycle(
+            f"{name}-lifecycle",
+            ClientLifecycleArgs(
+                connection=connection,
+                container=container,
+                target=LifecycleTarget(
+                    control_planes=args.control_planes,
+                    nodes=[*args.control_planes, *args.workers],
+                    backup=args.backup,
+                ),
+                after=[tools, *files.values(), self.healthy],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.kubectl = RemoteHost(connection=connection, ready=files["kubeconfig"])
         self.ready = [tools, *files.values()]

@@ -160,6 +160,7 @@ def test_sections_in_order(rendered: str) -> None:
         "`homelab:loadBalancer`",
         "`homelab:site`",
         "`homelab:storage`",
+        "`homelab:backup`",
         "`homelab:sshPublicKeys`",
         "`homelab:allowDestroy`",
         "Types",

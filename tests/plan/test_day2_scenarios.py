@@ -76,6 +76,15 @@ def change_replicas(config: dict[str, Any]) -> None:
     config["homelab:site"]["replicas"] = 3
 
 
+def keep_fewer_backups(config: dict[str, Any]) -> None:
+    config["homelab:backup"] = {"keep": 7, "schedule": "hourly"}
+
+
+def copy_backups_to_s3(config: dict[str, Any]) -> None:
+    s3 = {"endpoint": "https://s3.example.net", "bucket": "lab-backups", "accessKeyId": "AK", "secretAccessKey": "SK"}
+    config["homelab:backup"] = {"target": {"s3": s3}}
+
+
 def go_ha(config: dict[str, Any]) -> None:
     cluster = _cluster(config)
     cluster["vip"] = "192.168.1.210"
@@ -86,16 +95,24 @@ def go_ha(config: dict[str, Any]) -> None:
 
 
 SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
-    # The router gets the reservation, the client's talosconfig the node; the new VM and its apply.
+    # The router gets the reservation, the client's talosconfig the node (and the renewal unit, which
+    # writes the node list into each renewed talosconfig); the new VM and its apply.
     "add a worker": (
         add_worker,
-        {"router-configure": "update", "talos-client-talosconfig": "update", **new_node("vm-205"), **ROLLOUT},
+        {
+            "router-configure": "update",
+            "talos-client-talosconfig": "update",
+            "talos-client-lifecycle-timers": "update",
+            **new_node("vm-205"),
+            **ROLLOUT,
+        },
     ),
     "remove a worker": (
         remove_worker,
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
+            "talos-client-lifecycle-timers": "update",
             # Deleted first (it depends on the apply and the VM): it drains worker-2 and deletes its Node.
             f"{WORKER_2}-leave": "delete",
             f"cluster-{WORKER_2}-apply": "delete",
@@ -118,6 +135,7 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
             "talos-client-tools": "replace",
             "talos-client-talosconfig": "replace",
             "talos-client-kubeconfig": "replace",
+            "talos-client-lifecycle-timers": "replace",
         },
     ),
     # New machine configs applied in place and the client's tools; no VM, ISO or container replaced.
@@ -151,14 +169,23 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         },
     ),
     "change the replicas": (change_replicas, {"example-site-deployment": "update"}),
+    # Backup settings are the backup unit's environment and timer: only the timers' install runs again.
+    "keep fewer backups, hourly": (keep_fewer_backups, {"talos-client-lifecycle-timers": "update"}),
+    # An S3 target adds rclone and the unit's remote, and writes the credentials (a new command).
+    "copy backups to S3": (
+        copy_backups_to_s3,
+        {"talos-client-lifecycle-timers": "update", "talos-client-lifecycle-offsite-credentials": "create"},
+    ),
     # No guest is replaced (cp-1's IP filter is, to admit the VIP): two VMs and applies are created,
     # every machine config changes in place. The talos Kubeconfig keeps the kubeconfig it issued
-    # (cp-1), so the provider and the Kubernetes objects stay.
+    # (cp-1), so the provider and the Kubernetes objects stay. The client's timers learn the new
+    # control planes (renewal and snapshots try each in turn).
     "1 to 3 control planes with a VIP": (
         go_ha,
         {
             "router-configure": "update",
             "talos-client-talosconfig": "update",
+            "talos-client-lifecycle-timers": "update",
             f"{CP_1}-firewall-ipfilter": "replace",
             "cluster-kubeconfig": "update",
             **new_node("vm-206"),

@@ -162,7 +162,7 @@ def test_a_lab_of_another_name_gets_its_own_template_once_and_its_containers_wit
         "container-template-pve": "replace",
         **_containers_replaced("router", ("options",), ("configure",)),
         **_containers_replaced(
-            "talos-client", ("ipfilter", "rules", "options"), ("tools", "talosconfig", "kubeconfig")
+            "talos-client", ("ipfilter", "rules", "options"), ("tools", "talosconfig", "kubeconfig", "lifecycle-timers")
         ),
     }
 
@@ -254,7 +254,7 @@ def test_moving_the_iso_datastore_moves_the_vms_cdrom_before_the_old_file_goes(t
         "container-template-pve": "replace",
         **_containers_replaced("router", ("options",), ("configure",)),
         **_containers_replaced(
-            "talos-client", ("ipfilter", "rules", "options"), ("tools", "talosconfig", "kubeconfig")
+            "talos-client", ("ipfilter", "rules", "options"), ("tools", "talosconfig", "kubeconfig", "lifecycle-timers")
         ),
     }
     by_name = {c.name: c for c in changes}

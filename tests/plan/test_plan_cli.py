@@ -53,6 +53,13 @@ def test_example_plan_writes_every_contract_file(example_out: Path) -> None:
         "helm/metallb.values.yaml",
         "helm/traefik.values.yaml",
         *(f"talos/{node.name}.yaml" for node in talos_nodes(config)),
+        "client/lifecycle.sh",
+        "client/homelab-renew-credentials",
+        "client/homelab-renew-credentials.service",
+        "client/homelab-renew-credentials.timer",
+        "client/homelab-etcd-backup",
+        "client/homelab-etcd-backup.service",
+        "client/homelab-etcd-backup.timer",
     }
     written = set(tree(example_out))
     assert expected <= written
@@ -63,6 +70,7 @@ def test_example_plan_writes_every_contract_file(example_out: Path) -> None:
         "graph.mmd",
         "router",
         "talos",
+        "client",
         "helm",
         "kubernetes",
     }
