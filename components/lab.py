@@ -17,6 +17,7 @@ from components.kubernetes.metallb import MetalLB, MetalLBArgs
 from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
 from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
+from components.proxmox.datacenter_firewall import DatacenterFirewall, DatacenterFirewallArgs
 from components.proxmox.guest_firewall import talos_shared_addresses
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
 from components.proxmox.management_key import ManagementKey
@@ -50,6 +51,7 @@ class Lab:
     cluster: TalosCluster
     upgrade: ClusterUpgrade
     management_key: ManagementKey
+    router_key: ManagementKey
     site: ExampleSite
     certificates: LabCertificates
 
@@ -68,8 +70,20 @@ def build(config: LabConfig) -> Lab:
             host_addresses={host: str(iface) for host, iface in config.network.host_addresses.items()},
         ),
     )
+    # One key per container: the router's never opens the client, which holds the cluster's credentials.
     key = ManagementKey("management-key")
+    router_key = ManagementKey("router-management-key")
     public_keys = key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
+    router_public_keys = router_key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
+    firewall = DatacenterFirewall(
+        "datacenter-firewall",
+        DatacenterFirewallArgs(
+            manage=proxmox.manage_datacenter_firewall,
+            lab_cidr=str(config.network.cidr),
+            bridge=config.network.bridge,
+            hosts_on_lab=sorted(config.network.host_addresses, key=proxmox.nodes.index),
+        ),
+    )
     templates = ContainerTemplates(
         "container-template",
         TemplateSpec(url=proxmox.container_template.url, sha512=proxmox.container_template.sha512),
@@ -81,8 +95,8 @@ def build(config: LabConfig) -> Lab:
         _router_args(
             config,
             lan_bridge=network.bridge_names[router_host(config)],
-            public_keys=public_keys,
-            private_key=key.private_key,
+            public_keys=router_public_keys,
+            private_key=router_key.private_key,
             template_file_id=templates.file_ids[router_host(config)],
         ),
     )
@@ -122,6 +136,7 @@ def build(config: LabConfig) -> Lab:
                 ClusterNode(
                     guest=spec,
                     vm=node.vm,
+                    guarded_by=(node.firewall, firewall),
                     config_patches=image.installer_image.apply(lambda image, g=spec: node_patches(config, g, image)),
                 )
                 for spec, node in zip(node_specs, nodes, strict=True)
@@ -146,14 +161,14 @@ def build(config: LabConfig) -> Lab:
             cluster_ready=cluster.ready,
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
+            ssh_sources=[*map(str, config.network.admin_cidrs), f"{config.network.router.address}/32"],
         ),
     )
 
     upgrade = ClusterUpgrade(
         "cluster-upgrade",
         ClusterUpgradeArgs(
-            client_address=client.address,
-            private_key=key.private_key,
+            client=client.ssh,
             talos_version=config.cluster.talos_version,
             kubernetes_version=config.cluster.kubernetes_version,
             schematic_id=image.schematic_id,
@@ -206,6 +221,7 @@ def build(config: LabConfig) -> Lab:
         cluster=cluster,
         upgrade=upgrade,
         management_key=key,
+        router_key=router_key,
         site=site,
         certificates=certificates,
     )
@@ -263,4 +279,8 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "kubeconfig": lab.cluster.kubeconfig,
         "talosconfig": lab.cluster.talosconfig,
         "managementPrivateKey": lab.management_key.private_key,
+        "routerManagementPrivateKey": lab.router_key.private_key,
+        # Public: what `known_hosts` pins (docs/security.md).
+        "routerHostKey": lab.router.host_key,
+        "clientHostKey": lab.client.host_key,
     }

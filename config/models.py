@@ -117,6 +117,12 @@ class ProxmoxConfig(_Model):
         default_factory=ContainerTemplateConfig,
         description="Where the containers' Debian template is downloaded from, and its checksum.",
     )
+    manage_datacenter_firewall: bool = Field(
+        default=True,
+        strict=True,
+        description="Turn the Proxmox datacenter firewall on (policies ACCEPT), without which no guest NIC's MAC "
+        "and IP filter applies; false: the datacenter firewall is yours and must be on.",
+    )
 
 
 class _Placement(_Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ class ClusterNode:
     guest: Guest
     vm: pulumi.Resource
     config_patches: pulumi.Input[list[str]]
+    guarded_by: Sequence[pulumi.Resource] = ()
+    """The NIC's guest firewall (and the datacenter firewall that puts it in force): the machine config,
+    with the cluster's secrets, goes out only once no other guest can answer at the node's address."""
     """The node's machine config patches (rendered by `components.talos.patches`)."""
 
 
@@ -95,7 +99,7 @@ class TalosCluster(pulumi.ComponentResource):
                 timeouts=talos.machine.TimeoutArgs(create="15m", update="15m", delete="2m"),
                 # A replaced VM boots a blank disk into maintenance mode: apply its config again.
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[node.vm, args.network_ready], replace_with=[node.vm]
+                    parent=self, depends_on=[node.vm, *node.guarded_by, args.network_ready], replace_with=[node.vm]
                 ),
             )
 
