@@ -65,8 +65,9 @@ DEBIAN_TEMPLATE_SHA512 = (
     "50c85eaaece677a3ebe01cc909b83872e9da2a22c29ae652838afce71e83222f"
     "df40f6accecd7d52b180e912fc1f85ecdf7b3fc4d3027da4d865e509a9e76597"
 )
-_TEMPLATE_URL = re.compile(r"^https?://[^/\s]+/\S*[^/\s]\.tar\.(gz|xz|zst)$")
-_SHA512 = re.compile(r"^[0-9a-f]{128}$")
+# Used with fullmatch: `$` would also match before a trailing newline.
+_TEMPLATE_URL = re.compile(r"https?://[^/\s]+/\S*[^/\s]\.tar\.(gz|xz|zst)")
+_SHA512 = re.compile(r"[0-9a-f]{128}")
 
 
 class ContainerTemplateConfig(_Model):
@@ -85,14 +86,18 @@ class ContainerTemplateConfig(_Model):
     @field_validator("url")
     @classmethod
     def _template_url(cls, value: str) -> str:
-        if not _TEMPLATE_URL.match(value):
+        if value != value.strip():
+            raise ValueError(f"{value[:80]!r} has leading or trailing whitespace (a newline?)")
+        if not _TEMPLATE_URL.fullmatch(value):
             raise ValueError(f"{value[:80]!r} is not an http(s) URL of a .tar.zst, .tar.xz or .tar.gz file")
         return value
 
     @field_validator("sha512")
     @classmethod
     def _sha512(cls, value: str) -> str:
-        if not _SHA512.match(value):
+        if value != value.strip():
+            raise ValueError(f"{value.strip()[:16]}... has leading or trailing whitespace (a newline?)")
+        if not _SHA512.fullmatch(value):
             raise ValueError(f"{value[:80]!r} is not a SHA-512 digest (128 lowercase hex digits)")
         return value
 
