@@ -24,6 +24,7 @@ from components.proxmox.management_key import ManagementKey
 from components.router.files import render_router_files
 from components.router.router import Router, RouterArgs, RouterNic
 from components.talos.client import TalosClient, TalosClientArgs
+from components.talos.client_tools import ToolPins
 from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
 from components.talos.node import TalosNode, TalosNodeArgs
@@ -162,6 +163,7 @@ def build(config: LabConfig) -> Lab:
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
             ssh_sources=[*map(str, config.network.admin_cidrs), f"{config.network.router.address}/32"],
+            tool_pins=ToolPins(talosctl=config.client.talosctl_sha256, kubectl=config.client.kubectl_sha256),
         ),
     )
 

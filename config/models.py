@@ -68,6 +68,7 @@ DEBIAN_TEMPLATE_SHA512 = (
 # Used with fullmatch: `$` would also match before a trailing newline.
 _TEMPLATE_URL = re.compile(r"https?://[^/\s]+/\S*[^/\s]\.tar\.(gz|xz|zst)")
 _SHA512 = re.compile(r"[0-9a-f]{128}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ContainerTemplateConfig(_Model):
@@ -232,6 +233,24 @@ class GuestConfig(_Placement):
 
 class ClientConfig(GuestConfig):
     """The container with talosctl and kubectl."""
+
+    talosctl_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of `talosctl-linux-amd64` for `cluster.talosVersion`, from the release's "
+        "`sha256sum.txt` as you reviewed it; unset: checked against that file at install time (same origin).",
+    )
+    kubectl_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of kubectl for `cluster.kubernetesVersion` (dl.k8s.io's `kubectl.sha256`); unset: "
+        "checked against that file at install time (same origin).",
+    )
+
+    @field_validator("talosctl_sha256", "kubectl_sha256")
+    @classmethod
+    def _sha256(cls, value: str | None) -> str | None:
+        if value is not None and not _SHA256.fullmatch(value):
+            raise ValueError(f"{value[:80]!r} is not a SHA-256 digest (64 lowercase hex digits)")
+        return value
 
     cores: int = Field(default=1, strict=True, ge=1, le=64, description="CPU cores.")
     memory_mib: int = Field(

@@ -14,7 +14,7 @@ from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, 
 from components.proxmox.host_key import ContainerHostKey
 from components.proxmox.host_key_files import install_access_command, render_access_drop_in
 from components.proxmox.remote import RUN_STDIN_SCRIPT, RemoteHost, SshTarget
-from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script, health_check_command
+from components.talos.client_tools import WRITE_SECRET_FILE, ToolPins, client_tools_script, health_check_command
 from config.guests import Guest
 
 TALOSCONFIG_PATH = "/root/.talos/config"
@@ -40,6 +40,7 @@ class TalosClientArgs:
     control_planes: list[str]
     workers: list[str]
     ssh_sources: list[str]
+    tool_pins: ToolPins
     """Who may reach the client's sshd: the admins' networks and the router (nothing else in the lab)."""
 
 
@@ -115,7 +116,7 @@ class TalosClient(pulumi.ComponentResource):
             create=install_access_command(render_access_drop_in(args.ssh_sources)),
             opts=self._configures(container, self.ssh.installed),
         )
-        tools_script = client_tools_script(args.talos_version, args.kubernetes_version)
+        tools_script = client_tools_script(args.talos_version, args.kubernetes_version, args.tool_pins)
         # New versions change stdin, which runs `create` again as an update (`triggers` would replace it).
         tools = remote.Command(
             f"{name}-tools",
