@@ -42,7 +42,8 @@ class DatacenterFirewall(pulumi.ComponentResource):
                 output_policy="ACCEPT",
                 forward_policy="ACCEPT",
                 # One setting for the whole Proxmox cluster, other labs' guards included: `pulumi destroy`
-                # leaves it on rather than switch everyone's guest firewalls off.
+                # leaves it on (bpg's delete only forgets it, proxmoxtf/resource/cluster/firewall/firewall.go
+                # `firewallDelete`; retained here so no provider version switches it off).
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
             )
         for host in args.hosts_on_lab:

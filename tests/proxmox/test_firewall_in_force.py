@@ -7,9 +7,17 @@ import pytest
 
 from config.loading import load_stack_file
 from plan.run import run_plan
-from tests.support import APPLY, FIREWALL_OPTIONS, FIREWALL_RULES, STACK_NAMES, VALID, named, stack_config, stack_plan
-
-DATACENTER_FIREWALL = "proxmoxve:cluster/firewallLegacy:FirewallLegacy"
+from tests.support import (
+    APPLY,
+    DATACENTER_FIREWALL,
+    FIREWALL_OPTIONS,
+    FIREWALL_RULES,
+    STACK_NAMES,
+    VALID,
+    named,
+    stack_config,
+    stack_plan,
+)
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)

@@ -11,6 +11,7 @@ from tests.support import (
     APPLY,
     BOOTSTRAP,
     COMMAND,
+    DATACENTER_FIREWALL,
     HEALTH_INVOKE,
     K8S_PROVIDER,
     KUBECONFIG,
@@ -41,8 +42,13 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
         apply = applies[str(node.address)]
         assert apply.inputs["endpoint"] == str(node.address)
         vm = named(plan, f"{node.name}-vm").urn
+        # Its NIC's filters, in force (the datacenter firewall on), before the machine config goes out.
+        guard = {r.urn for r in plan.registrations if r.parent == named(plan, f"{node.name}-firewall").urn}
+        guard |= {r.urn for r in plan.by_type(DATACENTER_FIREWALL)}
+        # The router's: ready means configured over its pinned host key.
+        router_access = {named(plan, f"router-host-key-{name}").urn for name in ("ed25519", "install")}
         # Secrets and the schematic are data (machine secrets, installer image), not ordering.
-        assert set(apply.dependencies) == {vm, *router, secrets.urn, schematic.urn}
+        assert set(apply.dependencies) == {vm, *router, *router_access, *guard, secrets.urn, schematic.urn}
         assert {"clientConfiguration", "machineConfigurationInput"} <= set(apply.secret_inputs)
         assert apply.inputs["onDestroy"] == {"graceful": False, "reboot": False, "reset": True}
 
