@@ -277,6 +277,8 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "clientAddress": lab.client.address,
         "routerWanAddress": lab.router.wan_address,
         "routerLanAddress": lab.router.lan_address,
+        # For a permanent neighbour entry on the machine running `pulumi up` (docs/security.md).
+        "routerWanMac": router_wan_mac(config),
         "clusterEndpoint": lab.cluster.endpoint,
         "kubeconfig": lab.cluster.kubeconfig,
         "talosconfig": lab.cluster.talosconfig,

@@ -154,3 +154,12 @@ def test_the_clients_sshd_answers_only_admins_and_the_router(stack: str) -> None
         str(config.network.router.address),
     ]
     assert "source" not in ssh_rules[1]
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_outputs_give_what_known_hosts_and_a_neighbour_pin_need(stack: str) -> None:
+    plan = stack_plan(stack)
+    router = named(plan, "router-container")
+    assert plan.outputs["routerWanMac"] == router.inputs["networkInterfaces"][0]["macAddress"]
+    for output in ("routerHostKey", "clientHostKey"):
+        assert plan.outputs[output].startswith("ssh-ed25519 ")
