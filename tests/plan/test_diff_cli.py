@@ -57,7 +57,9 @@ def test_text_puts_replacements_first_with_why(tmp_path: Path) -> None:
     result = run_diff("dev", edited_stack(tmp_path, key_and_replicas))
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].endswith(": 10 to replace, 1 to update")
+    # Both containers, their host keys and first contacts, their firewalls and what configures them;
+    # the site, and the commands pinned to the client's new host key.
+    assert lines[0].endswith(": 15 to replace, 4 to update")
     assert lines[2] == "to replace:"
     assert lines.index("to replace:") < lines.index("to update:")
     router = lines.index(
