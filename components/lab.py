@@ -72,9 +72,10 @@ def build(config: LabConfig) -> Lab:
         ),
     )
     # One key per container: the router's never opens the client, which holds the cluster's credentials.
-    key = ManagementKey("management-key")
+    # The client's keeps its name (and its container) from before there were two.
+    client_key = ManagementKey("management-key")
     router_key = ManagementKey("router-management-key")
-    public_keys = key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
+    public_keys = client_key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
     router_public_keys = router_key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
     firewall = DatacenterFirewall(
         "datacenter-firewall",
@@ -155,7 +156,7 @@ def build(config: LabConfig) -> Lab:
             datastore=proxmox.vm_datastore,
             template_file_id=templates.file_ids[client_spec.proxmox_node],
             public_keys=public_keys,
-            private_key=key.private_key,
+            private_key=client_key.private_key,
             router_ready=router,
             talosconfig=cluster.talosconfig,
             kubeconfig=cluster.kubeconfig,
@@ -222,7 +223,7 @@ def build(config: LabConfig) -> Lab:
         client=client,
         cluster=cluster,
         upgrade=upgrade,
-        management_key=key,
+        management_key=client_key,
         router_key=router_key,
         site=site,
         certificates=certificates,
@@ -264,7 +265,7 @@ def _router_args(
 
 
 def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
-    """The stack outputs (DESIGN §3); kubeconfig, talosconfig and the key stay secret."""
+    """The stack outputs (DESIGN §3); kubeconfig, talosconfig and the keys stay secret."""
     config = lab.config
     return {
         "url": outputs.site_url(config),

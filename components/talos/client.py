@@ -40,8 +40,8 @@ class TalosClientArgs:
     control_planes: list[str]
     workers: list[str]
     ssh_sources: list[str]
-    tool_pins: ToolPins
     """Who may reach the client's sshd: the admins' networks and the router (nothing else in the lab)."""
+    tool_pins: ToolPins
 
 
 class TalosClient(pulumi.ComponentResource):
