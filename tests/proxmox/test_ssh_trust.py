@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi.runtime import MockResourceArgs, rpc
 
 import plan.run as plan_run
-from components.proxmox.host_key_files import render_access_drop_in
+from components.proxmox.host_key_files import install_access_command, install_host_key_command, render_access_drop_in
 from config.guests import client_guest
 from plan.mocks import Outputs
 from plan.monitor import Registration
 from plan.run import PlanResult, run_plan
+from tests.network.tools import require_tools
 from tests.support import COMMAND, CONTAINER, FIREWALL_RULES, STACK_NAMES, dig, named, stack_config, stack_plan
 
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
@@ -163,3 +166,23 @@ def test_the_outputs_give_what_known_hosts_and_a_neighbour_pin_need(stack: str) 
     assert plan.outputs["routerWanMac"] == router.inputs["networkInterfaces"][0]["macAddress"]
     for output in ("routerHostKey", "clientHostKey"):
         assert plan.outputs[output].startswith("ssh-ed25519 ")
+
+
+def test_the_sshd_commands_pass_shellcheck(tmp_path: Path) -> None:
+    tools = require_tools("shellcheck")
+    for name, script in (
+        ("install-host-key.sh", install_host_key_command()),
+        ("install-access.sh", install_access_command(render_access_drop_in(["192.168.0.0/24", "192.168.1.200/32"]))),
+    ):
+        path = tmp_path / name
+        path.write_text(script, encoding="utf-8")
+        done = subprocess.run(
+            [tools["shellcheck"], "--shell=sh", str(path)], capture_output=True, text=True, check=False, timeout=30
+        )
+        assert done.returncode == 0, done.stdout
+
+
+def test_the_access_drop_in_names_networks_as_sshd_matches_them() -> None:
+    assert render_access_drop_in(["192.168.0.0/24", "10.0.0.7"]).splitlines()[1] == (
+        "AllowUsers root@192.168.0.0/24 root@10.0.0.7/32"
+    )
