@@ -186,3 +186,13 @@ def test_the_access_drop_in_names_networks_as_sshd_matches_them() -> None:
     assert render_access_drop_in(["192.168.0.0/24", "10.0.0.7"]).splitlines()[1] == (
         "AllowUsers root@192.168.0.0/24 root@10.0.0.7/32"
     )
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_no_secret_reaches_the_client_before_its_sshd_is_closed_to_the_lab(stack: str) -> None:
+    plan = stack_plan(stack)
+    client = client_guest(stack_config(stack)).name
+    by_urn = {r.urn: r for r in plan.registrations}
+    access = named(plan, f"{client}-sshd-access")
+    for name in ("talosconfig", "kubeconfig"):
+        assert access.urn in _upstream(by_urn, named(plan, f"{client}-{name}")), name
