@@ -12,6 +12,7 @@ from __future__ import annotations
 FLOOR: dict[str, tuple[str, ...]] = {
     "pulumi": ("ComponentResource", "Output", "ResourceOptions"),
     "pulumi_proxmoxve": ("ContainerLegacy", "VmLegacy"),
+    "pulumi_proxmoxve.cluster": ("FirewallLegacy",),
     "pulumi_proxmoxve.download": ("File",),
     "pulumi_proxmoxve.firewall": ("IpsetLegacy", "OptionsLegacy", "RulesLegacy"),
     "pulumi_proxmoxve.network.linux": ("Bridge",),

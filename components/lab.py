@@ -22,6 +22,7 @@ from components.kubernetes.storage import Storage, StorageArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
 from components.kubernetes.volume_example import ExampleVolume
 from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
+from components.proxmox.datacenter_firewall import DatacenterFirewall, DatacenterFirewallArgs
 from components.proxmox.guest_firewall import talos_shared_addresses
 from components.proxmox.guest_options import renamed_from
 from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
@@ -30,6 +31,7 @@ from components.proxmox.storage_access import NodeVm, StorageAccess, StorageAcce
 from components.router.files import render_router_files
 from components.router.router import Router, RouterArgs, RouterNic
 from components.talos.client import TalosClient, TalosClientArgs
+from components.talos.client_tools import ToolPins
 from components.talos.cluster import ClusterNode, TalosCluster, TalosClusterArgs
 from components.talos.image import TalosImage, TalosImageArgs
 from components.talos.membership import ClusterMembership, ClusterMembershipArgs, MemberNode
@@ -63,6 +65,7 @@ class Lab:
     upgrade: ClusterUpgrade
     membership: ClusterMembership
     management_key: ManagementKey
+    router_key: ManagementKey
     site: ExampleSite
     certificates: LabCertificates
 
@@ -89,8 +92,24 @@ def build(config: LabConfig) -> Lab:
         host: pulumi.Output.all(allowed, name).apply(lambda values: str(values[1]))
         for host, name in network.bridge_names.items()
     }
-    key = ManagementKey("management-key")
-    public_keys = key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
+    # One key per container: the router's never opens the client, which holds the cluster's credentials.
+    # The client's keeps its name (and its container) from before there were two.
+    client_key = ManagementKey("management-key")
+    router_key = ManagementKey("router-management-key")
+    public_keys = client_key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
+    router_public_keys = router_key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
+    firewall = DatacenterFirewall(
+        "datacenter-firewall",
+        DatacenterFirewallArgs(
+            manage=proxmox.manage_datacenter_firewall,
+            lab_cidr=str(config.network.cidr),
+            bridge=config.network.bridge,
+            hosts_on_lab=sorted(config.network.host_addresses, key=proxmox.nodes.index),
+            api_clients=(
+                [str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE] if config.storage.enabled else []
+            ),
+        ),
+    )
     templates = ContainerTemplates(
         "container-template",
         TemplateSpec(url=proxmox.container_template.url, sha512=proxmox.container_template.sha512),
@@ -103,8 +122,8 @@ def build(config: LabConfig) -> Lab:
         _router_args(
             config,
             lan_bridge=lab_bridges[router_host(config)],
-            public_keys=public_keys,
-            private_key=key.private_key,
+            public_keys=router_public_keys,
+            private_key=router_key.private_key,
             template_file_id=templates.file_ids[router_host(config)],
         ),
     )
@@ -146,6 +165,7 @@ def build(config: LabConfig) -> Lab:
                 ClusterNode(
                     guest=spec,
                     vm=node.vm,
+                    guarded_by=(node.firewall, firewall),
                     config_patches=image.installer_image.apply(lambda image, g=spec: node_patches(config, g, image)),
                 )
                 for spec, node in zip(node_specs, nodes, strict=True)
@@ -163,7 +183,7 @@ def build(config: LabConfig) -> Lab:
             datastore=proxmox.vm_datastore,
             template_file_id=templates.file_ids[client_spec.proxmox_node],
             public_keys=public_keys,
-            private_key=key.private_key,
+            private_key=client_key.private_key,
             router_ready=router,
             talosconfig=cluster.talosconfig,
             kubeconfig=cluster.kubeconfig,
@@ -171,6 +191,8 @@ def build(config: LabConfig) -> Lab:
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
             backup=config.backup,
+            ssh_sources=[*map(str, config.network.admin_cidrs), f"{config.network.router.address}/32"],
+            tool_pins=ToolPins(talosctl=config.client.talosctl_sha256, kubectl=config.client.kubectl_sha256),
         ),
         pulumi.ResourceOptions(aliases=renamed_from(client_spec.former_key, client_spec.key)),
     )
@@ -178,8 +200,7 @@ def build(config: LabConfig) -> Lab:
     upgrade = ClusterUpgrade(
         "cluster-upgrade",
         ClusterUpgradeArgs(
-            client_address=client.address,
-            private_key=key.private_key,
+            client=client.ssh,
             talos_version=config.cluster.talos_version,
             kubernetes_version=config.cluster.kubernetes_version,
             schematic_id=image.schematic_id,
@@ -252,7 +273,8 @@ def build(config: LabConfig) -> Lab:
         cluster=cluster,
         upgrade=upgrade,
         membership=membership,
-        management_key=key,
+        management_key=client_key,
+        router_key=router_key,
         site=site,
         certificates=certificates,
     )
@@ -338,7 +360,7 @@ def _router_args(
 
 
 def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
-    """The stack outputs (DESIGN §3); kubeconfig, talosconfig and the key stay secret."""
+    """The stack outputs (DESIGN §3); kubeconfig, talosconfig and the keys stay secret."""
     config = lab.config
     return {
         "url": outputs.site_url(config),
@@ -352,6 +374,8 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         "clientAddress": lab.client.address,
         "routerWanAddress": lab.router.wan_address,
         "routerLanAddress": lab.router.lan_address,
+        # For a permanent neighbour entry on the machine running `pulumi up` (docs/security.md).
+        "routerWanMac": router_wan_mac(config),
         "clusterEndpoint": lab.cluster.endpoint,
         "kubeconfig": lab.cluster.kubeconfig,
         "talosconfig": lab.cluster.talosconfig,
@@ -363,4 +387,8 @@ def stack_outputs(lab: Lab) -> dict[str, pulumi.Input[object]]:
         ),
         "managementPrivateKey": lab.management_key.private_key,
         INVENTORY_OUTPUT: lab_inventory(config).as_output(),
+        "routerManagementPrivateKey": lab.router_key.private_key,
+        # Public: what `known_hosts` pins (docs/security.md).
+        "routerHostKey": lab.router.host_key,
+        "clientHostKey": lab.client.host_key,
     }

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 MAX_VALUE_LENGTH = 80
 MAX_PROBLEMS = 50
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
 
 
 class Problem(NamedTuple):
@@ -70,7 +70,7 @@ def path_text(loc: Sequence[int | str]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         elif part != "[key]":
-            name = part if _PLAIN_KEY.match(part) else quoted(part)
+            name = part if _PLAIN_KEY.fullmatch(part) else quoted(part)
             text += f".{name}" if text else name
     return text
 
@@ -103,6 +103,7 @@ _MESSAGES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
     "model_attributes_type": _MAPPING,
     "dict_type": _MAPPING,
     "list_type": lambda value, _: f"expected a list, got {describe(value)}",
+    "bool_type": lambda value, _: f"expected true or false, got {describe(value)}",
     "int_type": _INTEGER,
     "int_parsing": _INTEGER,
     "int_from_float": _INTEGER,

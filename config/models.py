@@ -69,8 +69,10 @@ DEBIAN_TEMPLATE_SHA512 = (
     "50c85eaaece677a3ebe01cc909b83872e9da2a22c29ae652838afce71e83222f"
     "df40f6accecd7d52b180e912fc1f85ecdf7b3fc4d3027da4d865e509a9e76597"
 )
-_TEMPLATE_URL = re.compile(r"^https?://[^/\s]+/\S*[^/\s]\.tar\.(gz|xz|zst)$")
-_SHA512 = re.compile(r"^[0-9a-f]{128}$")
+# Used with fullmatch: `$` would also match before a trailing newline.
+_TEMPLATE_URL = re.compile(r"https?://[^/\s]+/\S*[^/\s]\.tar\.(gz|xz|zst)")
+_SHA512 = re.compile(r"[0-9a-f]{128}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ContainerTemplateConfig(_Model):
@@ -89,14 +91,18 @@ class ContainerTemplateConfig(_Model):
     @field_validator("url")
     @classmethod
     def _template_url(cls, value: str) -> str:
-        if not _TEMPLATE_URL.match(value):
+        if value != value.strip():
+            raise ValueError(f"{value[:80]!r} has leading or trailing whitespace (a newline?)")
+        if not _TEMPLATE_URL.fullmatch(value):
             raise ValueError(f"{value[:80]!r} is not an http(s) URL of a .tar.zst, .tar.xz or .tar.gz file")
         return value
 
     @field_validator("sha512")
     @classmethod
     def _sha512(cls, value: str) -> str:
-        if not _SHA512.match(value):
+        if value != value.strip():
+            raise ValueError(f"{value.strip()[:16]}... has leading or trailing whitespace (a newline?)")
+        if not _SHA512.fullmatch(value):
             raise ValueError(f"{value[:80]!r} is not a SHA-512 digest (128 lowercase hex digits)")
         return value
 
@@ -125,6 +131,12 @@ class ProxmoxConfig(_Model):
         default="proxmox",
         description="Name of the Proxmox cluster: every node's `topology.kubernetes.io/region` label and the "
         "region of the storage plugin's config (each node's zone is its host).",
+    )
+    manage_datacenter_firewall: bool = Field(
+        default=True,
+        strict=True,
+        description="Turn the Proxmox datacenter firewall on (policies ACCEPT), without which no guest NIC's MAC "
+        "and IP filter applies; false: the datacenter firewall is yours and must be on.",
     )
 
 
@@ -230,6 +242,24 @@ class GuestConfig(_Placement):
 
 class ClientConfig(GuestConfig):
     """The container with talosctl and kubectl."""
+
+    talosctl_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of `talosctl-linux-amd64` for `cluster.talosVersion`, from the release's "
+        "`sha256sum.txt` as you reviewed it; unset: checked against that file at install time (same origin).",
+    )
+    kubectl_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of kubectl for `cluster.kubernetesVersion` (dl.k8s.io's `kubectl.sha256`); unset: "
+        "checked against that file at install time (same origin).",
+    )
+
+    @field_validator("talosctl_sha256", "kubectl_sha256")
+    @classmethod
+    def _sha256(cls, value: str | None) -> str | None:
+        if value is not None and not _SHA256.fullmatch(value):
+            raise ValueError(f"{value[:80]!r} is not a SHA-256 digest (64 lowercase hex digits)")
+        return value
 
     cores: int = Field(default=1, strict=True, ge=1, le=64, description="CPU cores.")
     memory_mib: int = Field(

@@ -18,6 +18,10 @@ Check = Callable[[LabConfig], Iterator[Problem]]
 
 NODE_POD_PREFIX = 24  # Kubernetes' default node CIDR mask for IPv4 (kube-controller-manager)
 SERVICE_PREFIXES = (12, 28)
+# Where admins can be: the home LAN (private space, RFC 1918) or a VPN in shared space (RFC 6598, e.g. Tailscale).
+ADMIN_SPACE = tuple(
+    ipaddress.IPv4Network(network) for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
 
 
 def _named_addresses(config: LabConfig) -> list[tuple[str, ipaddress.IPv4Address]]:
@@ -113,6 +117,28 @@ def wan_side(config: LabConfig) -> Iterator[Problem]:
         for index, port in enumerate(ports):
             if port in bridges:
                 yield Problem(f"network.bridgePorts.{host}[{index}]", f"{port} is {bridges[port]}")
+
+
+def admin_networks(config: LabConfig) -> Iterator[Problem]:
+    """Each of `network.adminCidrs` lies in private space (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or
+    100.64.0.0/10 (VPNs), never in the internet's, and overlaps neither `network.cidr` nor `loadBalancer.pool`:
+    admins reach the lab through the router's WAN side."""
+    lab, pool = config.network.cidr, config.load_balancer.pool
+    # A lab or pool overlapping the WAN subnet is one mistake, reported once (`wan_side`, `load_balancer_pool`).
+    wan = config.network.router.wan_address.network
+    lab_on_wan, pool_on_wan = lab.overlaps(wan), pool.overlaps(wan)
+    for index, cidr in enumerate(config.network.admin_cidrs):
+        path = f"network.adminCidrs[{index}]"
+        if not any(cidr.subnet_of(space) for space in ADMIN_SPACE):
+            yield Problem(
+                path,
+                f"{cidr} is not private space (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or 100.64.0.0/10; "
+                "admins come from the home LAN or a VPN, never the internet",
+            )
+        elif cidr.overlaps(lab) and not lab_on_wan:
+            yield Problem(path, f"{cidr} overlaps network.cidr {lab}; admins reach the lab from the WAN side")
+        elif cidr.overlaps(pool) and not pool_on_wan:
+            yield Problem(path, f"{cidr} overlaps loadBalancer.pool {pool}; admins reach the lab from the WAN side")
 
 
 def dns_forwarders(config: LabConfig) -> Iterator[Problem]:
@@ -262,6 +288,7 @@ CHECKS: tuple[Check, ...] = (
     unique_identities,
     addresses_on_lan,
     wan_side,
+    admin_networks,
     dns_forwarders,
     load_balancer_pool,
     cluster_networks,

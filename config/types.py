@@ -207,7 +207,7 @@ Ipv4Network = Annotated[
 SourceNetwork = Annotated[
     ipaddress.IPv4Network,
     BeforeValidator(_source_network),
-    _schema("IPv4 source CIDR", "A source range a.b.c.d/len without host bits; 0.0.0.0/0 for anywhere."),
+    _schema("IPv4 source CIDR", "A source range a.b.c.d/len without host bits."),
 ]
 Ipv4Interface = Annotated[
     ipaddress.IPv4Interface,

@@ -104,6 +104,8 @@ PROXMOX: dict[str, tuple[Rule, ...]] = {
     # No ForceNew in proxmoxtf/resource/firewall/{options,rules,selector}.go: every change is an update.
     "proxmoxve:firewall/optionsLegacy:OptionsLegacy": (),
     "proxmoxve:firewall/rulesLegacy:RulesLegacy": (),
+    # No ForceNew in proxmoxtf/resource/cluster/firewall/firewall.go either.
+    "proxmoxve:cluster/firewallLegacy:FirewallLegacy": (),
 }
 
 _TLS = "hashicorp/terraform-provider-tls@v4.2.1 internal/provider"

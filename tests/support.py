@@ -105,6 +105,7 @@ GUEST_FIREWALL = "homelab:proxmox:GuestFirewall"
 FIREWALL_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
 FIREWALL_IPSET = "proxmoxve:firewall/ipsetLegacy:IpsetLegacy"
 FIREWALL_RULES = "proxmoxve:firewall/rulesLegacy:RulesLegacy"
+DATACENTER_FIREWALL = "proxmoxve:cluster/firewallLegacy:FirewallLegacy"
 
 
 def named(plan: PlanResult, name: str) -> Registration:

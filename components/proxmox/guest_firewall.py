@@ -44,6 +44,8 @@ class GuestFirewallArgs:
     guest: pulumi.Resource
     """The VM or container: the firewall is set once it exists and again when it is replaced."""
     serves_dhcp: bool = False
+    ssh_from: Sequence[str] = ()
+    """When set, the guest's sshd is reachable from these sources only."""
 
 
 def ip_filter_entries(addresses: Sequence[str]) -> list[str]:
@@ -66,9 +68,30 @@ def talos_shared_addresses(role: Role, pool: ipaddress.IPv4Network, vip: ipaddre
     return [str(pool), *([str(vip)] if holds_vip else [])]
 
 
-def nic_rules(nic: str, serves_dhcp: bool) -> list[proxmoxve.firewall.RulesLegacyRuleArgs]:
-    if serves_dhcp:
-        return []
+def nic_rules(
+    nic: str, serves_dhcp: bool, ssh_from: Sequence[str] = ()
+) -> list[proxmoxve.firewall.RulesLegacyRuleArgs]:
+    rules = [] if serves_dhcp else _no_dhcp_server(nic)
+    if ssh_from:
+        # Rules apply in order: the allowed sources first, then every other SSH client is dropped.
+        rules += [
+            proxmoxve.firewall.RulesLegacyRuleArgs(
+                type="in",
+                action="ACCEPT",
+                iface=nic,
+                proto="tcp",
+                dport="22",
+                source=",".join(ip_filter_entries(ssh_from)),
+                comment="SSH from the admins and the router only",
+            ),
+            proxmoxve.firewall.RulesLegacyRuleArgs(
+                type="in", action="DROP", iface=nic, proto="tcp", dport="22", comment="no SSH from the lab"
+            ),
+        ]
+    return rules
+
+
+def _no_dhcp_server(nic: str) -> list[proxmoxve.firewall.RulesLegacyRuleArgs]:
     return [
         proxmoxve.firewall.RulesLegacyRuleArgs(
             type="out", action="DROP", iface=nic, proto="udp", sport=sport, dport=dport, comment=comment
@@ -110,7 +133,7 @@ class GuestFirewall(pulumi.ComponentResource):
                     container_id=container_id,
                 )
             )
-        rules = nic_rules(self.nic, args.serves_dhcp)
+        rules = nic_rules(self.nic, args.serves_dhcp, args.ssh_from)
         if rules:
             before_enabling.append(
                 proxmoxve.firewall.RulesLegacy(

@@ -14,7 +14,26 @@ DIAL_ERROR_LIMIT = 30
 RUN_STDIN_SCRIPT = "install -m 0700 /dev/stdin {path} && {path}"
 
 
-def ssh_connection(host: pulumi.Input[str], private_key: pulumi.Input[str]) -> remote.ConnectionArgs:
+def ssh_connection(
+    host: pulumi.Input[str], private_key: pulumi.Input[str], *, host_key: pulumi.Input[str]
+) -> remote.ConnectionArgs:
+    """A connection that talks only to the container holding `host_key` (an authorized_keys line).
+
+    pulumi-command accepts any host key unless `host_key` is set; with it, it pins that key and offers
+    only its algorithm (provider/pkg/provider/remote/connection.go, `SSHConfig`, v1.2.1).
+    """
+    return remote.ConnectionArgs(
+        host=host,
+        user="root",
+        private_key=private_key,
+        host_key=host_key,
+        dial_error_limit=DIAL_ERROR_LIMIT,
+        per_dial_timeout=10,
+    )
+
+
+def first_contact_connection(host: pulumi.Input[str], private_key: pulumi.Input[str]) -> remote.ConnectionArgs:
+    """The one unpinned connection per container: the command that installs the container's host key."""
     return remote.ConnectionArgs(
         host=host,
         user="root",
@@ -22,6 +41,20 @@ def ssh_connection(host: pulumi.Input[str], private_key: pulumi.Input[str]) -> r
         dial_error_limit=DIAL_ERROR_LIMIT,
         per_dial_timeout=10,
     )
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    """How to reach one container once its host key is installed."""
+
+    host: str
+    private_key: pulumi.Input[str]
+    host_key: pulumi.Input[str]
+    installed: pulumi.Resource
+    """The command that installed the host key: every pinned command waits for it."""
+
+    def connection(self) -> remote.ConnectionArgs:
+        return ssh_connection(self.host, self.private_key, host_key=self.host_key)
 
 
 @dataclass(frozen=True)

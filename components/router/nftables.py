@@ -12,12 +12,38 @@ from collections.abc import Iterable
 from components.router.names import ADMIN_PORTS, HEADER, LAN, WAN, WEB_PORTS
 from config.models import LabConfig
 
+# IANA IPv4 Special-Purpose Address Registry (RFC 6890 and its updates) plus multicast (RFC 5771) and the
+# reserved 240/4: nothing a lab guest may reach through the WAN, whatever the home LAN looks like.
+SPECIAL_PURPOSE = tuple(
+    ipaddress.IPv4Network(network)
+    for network in (
+        "0.0.0.0/8",  # this network
+        "10.0.0.0/8",  # private (RFC 1918)
+        "100.64.0.0/10",  # shared address space, CGNAT (RFC 6598)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local
+        "172.16.0.0/12",  # private (RFC 1918)
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # TEST-NET-1
+        "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
+        "192.168.0.0/16",  # private (RFC 1918)
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # TEST-NET-2
+        "203.0.113.0/24",  # TEST-NET-3
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and the limited broadcast address
+    )
+)
+
 
 def render_nftables(config: LabConfig) -> str:
     network = config.network
     # Collapsed: nft rejects overlapping intervals in a set.
     admins = _set(ipaddress.collapse_addresses(network.admin_cidrs))
-    home = _set(ipaddress.collapse_addresses([network.router.wan_address.network, *network.admin_cidrs]))
+    # With the home LAN (the WAN subnet, the admins' networks), even where it is not private space.
+    outside = _set(
+        ipaddress.collapse_addresses([*SPECIAL_PURPOSE, network.router.wan_address.network, *network.admin_cidrs])
+    )
     lab, pool = network.cidr, config.load_balancer.pool
     ingress = config.load_balancer.ingress_address
     admin_ports = _set(ADMIN_PORTS)
@@ -33,10 +59,11 @@ table inet filter {{
 \t\telements = {admins}
 \t}}
 
-\t# The home LAN: the WAN subnet and the admins' networks. Lab guests reach none of it.
-\tset home {{
+\t# Not the internet: the home LAN and every special-purpose range (private, CGNAT, link-local,
+\t# benchmarking, multicast, ...). Lab guests reach none of it through the WAN, whatever adminCidrs is.
+\tset not_internet {{
 \t\ttype ipv4_addr; flags interval;
-\t\telements = {home}
+\t\telements = {outside}
 \t}}
 
 \t# Anti-spoofing, before connection tracking: each side may only use its own sources.
@@ -81,7 +108,7 @@ table inet filter {{
 \t\tiifname "{WAN}" oifname "{LAN}" ip daddr {ingress} tcp dport {web_ports} accept
 \t\t# Hairpin: in and out of the lab side; masqueraded below.
 \t\tiifname "{LAN}" oifname "{LAN}" ip saddr {lab} ip daddr {pool} tcp dport {web_ports} accept
-\t\tiifname "{LAN}" oifname "{WAN}" ip saddr {lab} ip daddr != @home accept
+\t\tiifname "{LAN}" oifname "{WAN}" ip saddr {lab} ip daddr != @not_internet accept
 \t\t# Anything else from the WAN is refused; from the lab it is dropped (the policy).
 \t\tiifname "{WAN}" meta l4proto tcp reject with tcp reset
 \t\tiifname "{WAN}" reject with icmpx type port-unreachable

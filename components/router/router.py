@@ -15,7 +15,8 @@ from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
 from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
-from components.proxmox.remote import RUN_STDIN_SCRIPT, ssh_connection
+from components.proxmox.host_key import ContainerHostKey
+from components.proxmox.remote import RUN_STDIN_SCRIPT
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Router(pulumi.ComponentResource):
 
     wan_address: str
     lan_address: str
+    host_key: pulumi.Output[str]
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:network:Router", name, None, opts)
@@ -95,12 +97,20 @@ class Router(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        host_key = ContainerHostKey(
+            f"{name}-host-key", self.wan_address, args.private_key, container, pulumi.ResourceOptions(parent=self)
+        )
+        self.host_key = host_key.public_key
         remote.Command(
             f"{name}-configure",
-            connection=ssh_connection(self.wan_address, args.private_key),
+            connection=host_key.target.connection(),
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-router-setup.sh"),
             stdin=args.setup_script,
             # A replaced container is a blank Debian: push the configuration again (host and script are unchanged).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[container], replace_with=[container]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[container, host_key.target.installed], replace_with=[container]
+            ),
         )
-        self.register_outputs({"wanAddress": self.wan_address, "lanAddress": self.lan_address})
+        self.register_outputs(
+            {"wanAddress": self.wan_address, "lanAddress": self.lan_address, "hostKey": self.host_key}
+        )

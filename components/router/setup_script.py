@@ -107,6 +107,9 @@ def render_setup_sh(dnsmasq_conf: str, nftables_nft: str, network_json: str, net
     return "".join(
         [
             _SETUP_HEAD.format(header=HEADER, apt_seconds=APT_SECONDS),
+            _FORWARDING_GUARD.format(
+                off="".join(f"  sysctl -q -w {item}\n" for item in _assignments(_off(network["forwarding"])))
+            ),
             f"require_address {wan['interface']} {wan['address']}\n",
             f"require_address {lan['interface']} {lan['address']}\n",
             f"ensure_packages {' '.join(PACKAGES)}\n\n",
@@ -177,6 +180,13 @@ put() {{
     echo "homelab: updated $2"
   fi
 }}
+
+"""
+
+# First of all: a router without its ruleset (a fresh container, nft not even installed yet, or a
+# flushed ruleset) forwards nothing while this script installs packages and files.
+_FORWARDING_GUARD = """if ! nft list table inet filter >/dev/null 2>&1; then
+{off}fi
 
 """
 

@@ -11,8 +11,10 @@ from pulumi_command import remote
 
 from components.proxmox.containers import ContainerSpec, debian_container
 from components.proxmox.guest_firewall import GuestFirewall, GuestFirewallArgs, GuestKind
-from components.proxmox.remote import RUN_STDIN_SCRIPT, RemoteHost, ssh_connection
-from components.talos.client_tools import WRITE_SECRET_FILE, client_tools_script, health_check_command
+from components.proxmox.host_key import ContainerHostKey
+from components.proxmox.host_key_files import install_access_command, render_access_drop_in
+from components.proxmox.remote import RUN_STDIN_SCRIPT, RemoteHost, SshTarget
+from components.talos.client_tools import WRITE_SECRET_FILE, ToolPins, client_tools_script, health_check_command
 from components.talos.lifecycle import ClientLifecycle, ClientLifecycleArgs
 from components.talos.lifecycle_units import KUBECONFIG_PATH, TALOSCONFIG_PATH, LifecycleTarget
 from config.guests import Guest
@@ -39,12 +41,17 @@ class TalosClientArgs:
     control_planes: list[str]
     workers: list[str]
     backup: BackupConfig
+    ssh_sources: list[str]
+    """Who may reach the client's sshd: the admins' networks and the router (nothing else in the lab)."""
+    tool_pins: ToolPins
 
 
 class TalosClient(pulumi.ComponentResource):
     """Depend on `healthy` for a cluster that passed its first health check; `kubectl` runs kubectl in the lab."""
 
     address: str
+    host_key: pulumi.Output[str]
+    ssh: SshTarget
     healthy: remote.Command
     kubectl: RemoteHost
     lifecycle: ClientLifecycle
@@ -95,18 +102,31 @@ class TalosClient(pulumi.ComponentResource):
                 mac=guest.mac,
                 addresses=[self.address],
                 guest=container,
+                ssh_from=tuple(args.ssh_sources),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        connection = ssh_connection(self.address, args.private_key)
-        tools_script = client_tools_script(args.talos_version, args.kubernetes_version)
+        host_key = ContainerHostKey(
+            f"{name}-host-key", self.address, args.private_key, container, pulumi.ResourceOptions(parent=self)
+        )
+        self.host_key = host_key.public_key
+        self.ssh = host_key.target
+        connection = self.ssh.connection()
+        # Before any secret lands here: lab guests get no login (the guest firewall drops them first).
+        access = remote.Command(
+            f"{name}-sshd-access",
+            connection=connection,
+            create=install_access_command(render_access_drop_in(args.ssh_sources)),
+            opts=self._configures(container, self.ssh.installed),
+        )
+        tools_script = client_tools_script(args.talos_version, args.kubernetes_version, args.tool_pins)
         # New versions change stdin, which runs `create` again as an update (`triggers` would replace it).
         tools = remote.Command(
             f"{name}-tools",
             connection=connection,
             create=RUN_STDIN_SCRIPT.format(path="/root/homelab-client-tools.sh"),
             stdin=tools_script,
-            opts=self._configures(container),
+            opts=self._configures(container, access),
         )
         files: dict[str, remote.Command] = {}
         for file_name, path, content in (
@@ -151,7 +171,7 @@ class TalosClient(pulumi.ComponentResource):
         )
         self.kubectl = RemoteHost(connection=connection, ready=files["kubeconfig"])
         self.ready = [tools, *files.values()]
-        self.register_outputs({"address": self.address})
+        self.register_outputs({"address": self.address, "hostKey": self.host_key})
 
     def _configures(self, container: pulumi.Resource, *after: pulumi.Resource) -> pulumi.ResourceOptions:
         """What configures the container runs again when the container is replaced: its own inputs

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from components.shell_wait import Wait, wait_until
 
-# Each binary is checked against the checksum file its project publishes next to it.
+
+@dataclass(frozen=True)
+class ToolPins:
+    """SHA-256 of talosctl-linux-amd64 and kubectl for the configured versions, from the stack.
+
+    Unset, a binary is checked against the checksum its project publishes next to it: the same
+    origin, so it catches a broken download but not a compromised release host (docs/security.md).
+    """
+
+    talosctl: str | None = None
+    kubectl: str | None = None
+
+
+# The binaries and, for a tool without a pin, the checksum files their projects publish beside them.
 TALOSCTL_URL = "https://github.com/siderolabs/talos/releases/download/{version}/talosctl-linux-amd64"
 TALOSCTL_SUMS_URL = "https://github.com/siderolabs/talos/releases/download/{version}/sha256sum.txt"
 KUBECTL_URL = "https://dl.k8s.io/release/v{version}/bin/linux/amd64/kubectl"
@@ -16,7 +31,7 @@ CURL = "curl -fsSL --retry 5 --retry-delay 5 --retry-all-errors --connect-timeou
 # `grep -w`: v1.13.1 must not pass for an installed v1.13.10.
 _SCRIPT = """\
 #!/usr/bin/env bash
-# Installs talosctl {talos_version} and kubectl {kubernetes_version}, verified against their published checksums.
+# Installs talosctl {talos_version} and kubectl {kubernetes_version}, each verified by its SHA-256.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -30,30 +45,47 @@ trap 'rm -rf "$workdir"' EXIT
 
 if ! talosctl version --client --short 2>/dev/null | grep -qwF '{talos_version}'; then
   {curl} -o "$workdir/talosctl-linux-amd64" '{talosctl_url}'
-  {curl} -o "$workdir/sha256sum.txt" '{talosctl_sums_url}'
-  (cd "$workdir" && grep ' talosctl-linux-amd64$' sha256sum.txt | sha256sum --check --strict)
-  install -m 0755 "$workdir/talosctl-linux-amd64" /usr/local/bin/talosctl
+{talosctl_check}  install -m 0755 "$workdir/talosctl-linux-amd64" /usr/local/bin/talosctl
 fi
 
 if ! kubectl version --client 2>/dev/null | grep -qwF 'v{kubernetes_version}'; then
   {curl} -o "$workdir/kubectl" '{kubectl_url}'
-  echo "$({curl} '{kubectl_sum_url}')  $workdir/kubectl" | sha256sum --check --strict
-  install -m 0755 "$workdir/kubectl" /usr/local/bin/kubectl
+{kubectl_check}  install -m 0755 "$workdir/kubectl" /usr/local/bin/kubectl
 fi
 
 install -d -m 0700 /root/.talos /root/.kube
 """
 
 
-def client_tools_script(talos_version: str, kubernetes_version: str) -> str:
+_PINNED_CHECK = """  echo '{sha256}  '"$workdir/{file}" | sha256sum --check --strict
+"""
+_TALOSCTL_PUBLISHED_CHECK = """  {curl} -o "$workdir/sha256sum.txt" '{url}'
+  (cd "$workdir" && grep ' talosctl-linux-amd64$' sha256sum.txt | sha256sum --check --strict)
+"""
+_KUBECTL_PUBLISHED_CHECK = """  echo "$({curl} '{url}')  $workdir/kubectl" | sha256sum --check --strict
+"""
+
+
+def client_tools_script(talos_version: str, kubernetes_version: str, pins: ToolPins | None = None) -> str:
+    pins = pins or ToolPins()
+    talosctl_check = (
+        _PINNED_CHECK.format(sha256=pins.talosctl, file="talosctl-linux-amd64")
+        if pins.talosctl
+        else _TALOSCTL_PUBLISHED_CHECK.format(curl=CURL, url=TALOSCTL_SUMS_URL.format(version=talos_version))
+    )
+    kubectl_check = (
+        _PINNED_CHECK.format(sha256=pins.kubectl, file="kubectl")
+        if pins.kubectl
+        else _KUBECTL_PUBLISHED_CHECK.format(curl=CURL, url=KUBECTL_SUM_URL.format(version=kubernetes_version))
+    )
     return _SCRIPT.format(
         curl=CURL,
         talos_version=talos_version,
         kubernetes_version=kubernetes_version,
         talosctl_url=TALOSCTL_URL.format(version=talos_version),
-        talosctl_sums_url=TALOSCTL_SUMS_URL.format(version=talos_version),
         kubectl_url=KUBECTL_URL.format(version=kubernetes_version),
-        kubectl_sum_url=KUBECTL_SUM_URL.format(version=kubernetes_version),
+        talosctl_check=talosctl_check,
+        kubectl_check=kubectl_check,
     )
 
 

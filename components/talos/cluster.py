@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ class ClusterNode:
     guest: Guest
     vm: pulumi.Resource
     config_patches: pulumi.Input[list[str]]
+    guarded_by: Sequence[pulumi.Resource] = ()
+    """The NIC's guest firewall (and the datacenter firewall that puts it in force): the machine config,
+    with the cluster's secrets, goes out only once no other guest can answer at the node's address."""
     """The node's machine config patches (rendered by `components.talos.patches`)."""
 
 
@@ -103,7 +107,7 @@ class TalosCluster(pulumi.ComponentResource):
                 # A replaced VM boots a blank disk into maintenance mode: apply its config again.
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[node.vm, args.network_ready],
+                    depends_on=[node.vm, *node.guarded_by, args.network_ready],
                     replace_with=[node.vm],
                     aliases=renamed_from(f"{name}-{guest.former_key}-apply", apply_name),
                 ),

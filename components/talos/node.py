@@ -28,6 +28,7 @@ class TalosNodeArgs:
 class TalosNode(pulumi.ComponentResource):
     address: str
     vm: proxmoxve.VmLegacy
+    firewall: GuestFirewall
 
     def __init__(self, name: str, args: TalosNodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab:talos:TalosNode", name, None, opts)
@@ -85,7 +86,7 @@ class TalosNode(pulumi.ComponentResource):
             # drive's FileVolume; an update changes only the medium, no reboot).
             opts=guest_options(pulumi.ResourceOptions(parent=self)),
         )
-        GuestFirewall(
+        self.firewall = GuestFirewall(
             f"{name}-firewall",
             GuestFirewallArgs(
                 node_name=guest.proxmox_node,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_command import remote
 
-from components.proxmox.remote import RUN_STDIN_SCRIPT, ssh_connection
+from components.proxmox.remote import RUN_STDIN_SCRIPT, SshTarget
 from components.talos.upgrade_script import RolloutTarget, rollout_script
 
 SCRIPT_PATH = "/root/homelab-upgrade.sh"
@@ -24,8 +24,7 @@ ROLLOUT_TIMEOUT = "4h"
 
 @dataclass(frozen=True)
 class ClusterUpgradeArgs:
-    client_address: str
-    private_key: pulumi.Input[str]
+    client: SshTarget
     talos_version: str
     kubernetes_version: str
     schematic_id: pulumi.Input[str]
@@ -53,12 +52,12 @@ class ClusterUpgrade(pulumi.ComponentResource):
         )
         self.rollout = remote.Command(
             f"{name}-rollout",
-            connection=ssh_connection(args.client_address, args.private_key),
+            connection=args.client.connection(),
             create=RUN_STDIN_SCRIPT.format(path=SCRIPT_PATH),
             stdin=script,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=args.after,
+                depends_on=[args.client.installed, *args.after],
                 custom_timeouts=pulumi.CustomTimeouts(create=ROLLOUT_TIMEOUT, update=ROLLOUT_TIMEOUT),
             ),
         )

@@ -290,7 +290,7 @@ def test_a_node_vms_grant_is_made_again_when_its_vm_is_replaced() -> None:
     """Proxmox drops a VM's ACLs when it destroys the VM; the grant follows the VM's replacement."""
     plan = _plan()
     for node in talos_nodes(stack_config(STACK)):
-        vm = named(plan, f"{node.name}-vm")
+        vm = named(plan, f"{node.key}-vm")
         for principal in ("user", "token"):
             acl = named(plan, f"storage-access-{principal}-vm-{node.vm_id}")
             assert acl.options.replace_with == [vm.urn]

@@ -22,10 +22,21 @@ MANAGEMENT_PORTS = (22, 50000, 6443)  # SSH, Talos API, Kubernetes API
 SITE_PORTS = (80, 443)
 HOME_PORTS = (22, 8006)  # SSH, the Proxmox API
 UNLISTED_PORT = 10250  # kubelet: something listens there, and the WAN must still be refused
-# The outside segment (the internet): the first candidate clear of the config. Shared address
-# space (RFC 6598), not documentation ranges: the router's DNS rebinding protection treats
-# those as private and drops answers that point at them, as it must.
-OUTSIDE_CANDIDATES = ("100.64.0.0/24", "100.64.1.0/24", "100.100.0.0/24")
+# The outside segment (the internet): the first candidate clear of the config. Public space next
+# to the benchmarking range, never a special-purpose one: the router refuses those to the lab
+# (private, CGNAT, documentation, ...), and its DNS rebinding protection drops answers that
+# point at most of them, as it must. In a namespace no packet of it leaves the machine.
+OUTSIDE_CANDIDATES = ("198.20.0.0/24", "198.20.1.0/24", "198.21.0.0/24")
+# Networks behind the home gateway that are not the internet (a NAS VLAN, a VPN, the provider's
+# CGNAT, a metadata service): one address of each on the gateway, which answers HTTP on all.
+ELSEWHERE_CANDIDATES = {
+    "private 172.16/12": ("172.31.77.7", "172.30.0.7"),
+    "private 10/8": ("10.123.45.6", "10.99.0.6"),
+    "private 192.168/16": ("192.168.222.2", "192.168.223.2"),
+    "CGNAT 100.64/10": ("100.100.100.100", "100.72.0.1"),
+    "link-local 169.254/16": ("169.254.169.254",),
+    "benchmarking 198.18/15": ("198.18.0.7", "198.19.0.7"),
+}
 SWITCH = "switch"
 LAB_BRIDGE, WAN_BRIDGE, OUTSIDE_BRIDGE = "lab", "wan", "outside"
 
@@ -79,7 +90,7 @@ def _gateway(lab: Lab) -> None:
     for command in lab.plan.laptop_routes:
         run_printed(lab, gateway, command)
     servers = [str(server) for server in config.network.upstream_dns if server != router.wan_gateway]
-    for server in servers:
+    for server in [*servers, *map(str, elsewhere(config).values())]:
         ns.ip(gateway, "address", "add", f"{server}/32", "dev", "lo")
     dnsmasq = ["dnsmasq", "--conf-file=/dev/null", "--keep-in-foreground", "--log-facility=-", "--no-resolv"]
     dnsmasq += [
@@ -152,6 +163,21 @@ def stand_ins(config: LabConfig) -> StandIns:
     hosts = list(outside.hosts())
     laptop = _laptop_address(config)
     return StandIns(outside, hosts[0], hosts[1], hosts[9], laptop, _home_address(config, laptop))
+
+
+def elsewhere(config: LabConfig) -> dict[str, ipaddress.IPv4Address]:
+    """Per kind of network that is not the internet, an address of it clear of every network of the config."""
+    network = config.network
+    taken = [network.cidr, network.router.wan_address.network, config.load_balancer.pool, *network.admin_cidrs]
+    taken += [config.cluster.pod_cidr, config.cluster.service_cidr]
+    return {
+        kind: next(
+            address
+            for address in map(ipaddress.IPv4Address, candidates)
+            if not any(address in other for other in taken) and address not in network.upstream_dns
+        )
+        for kind, candidates in ELSEWHERE_CANDIDATES.items()
+    }
 
 
 def other_pool_address(config: LabConfig) -> ipaddress.IPv4Address:

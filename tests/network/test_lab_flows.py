@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.network.build import HOME_PORTS, SITE_PORTS, other_pool_address
+from tests.network.build import HOME_PORTS, MANAGEMENT_PORTS, SITE_PORTS, elsewhere, other_pool_address
 from tests.network.lab import FAST, REFUSED, Lab
 from tests.network.probes import pings
 
@@ -39,6 +39,29 @@ def test_lab_guests_reach_nothing_of_the_home_lan(lab: Lab) -> None:
         for address, port in targets:
             fetch = lab.fetch(lab.guest(guest), f"http://{address}:{port}/", connect_timeout=0.5)
             assert fetch.exit_code != 0, f"{guest} -> home LAN {address}:{port} must not connect: {fetch}"
+
+
+def test_lab_guests_reach_no_private_cgnat_or_link_local_network_only_the_internet(lab: Lab) -> None:
+    """Behind the home gateway: other private subnets, CGNAT, link-local, benchmarking; whatever adminCidrs is."""
+    for kind, address in elsewhere(lab.config).items():
+        # The listener is there, one hop past the router: the router itself reaches it.
+        direct = lab.fetch(lab.router, f"http://{address}/")
+        assert (direct.exit_code, direct.status) == (0, "200"), f"router -> {kind} {address}: {direct}"
+        for guest in (lab.client, lab.control_plane):
+            fetch = lab.fetch(lab.guest(guest), f"http://{address}/", connect_timeout=0.5)
+            assert fetch.exit_code != 0, f"{guest} -> {kind} {address} must not connect: {fetch}"
+    internet = lab.fetch(lab.guest(lab.client), f"http://{lab.stand_ins.upstream}/")
+    assert (internet.exit_code, internet.status) == (0, "200"), f"{lab.client} -> the internet: {internet}"
+
+
+def test_networks_behind_the_gateway_reach_no_lab_management_port(lab: Lab) -> None:
+    """The other direction: from those networks' addresses, the lab's SSH, Talos and Kubernetes APIs are refused."""
+    gateway, target = lab.ns.name("gateway"), lab.address(lab.control_plane)
+    for kind, address in elsewhere(lab.config).items():
+        for port in MANAGEMENT_PORTS:
+            command = ["curl", "-sS", "--noproxy", "*", "--interface", str(address), "--connect-timeout", "1"]
+            result = lab.ns.run(gateway, *command, "--max-time", "2", f"http://{target}:{port}/", timeout=10)
+            assert result.returncode == REFUSED, f"{kind} {address} -> {target}:{port}: {result.stderr}"
 
 
 def test_lab_guests_reach_the_router_for_dns_and_dhcp_only(lab: Lab) -> None:

@@ -123,19 +123,33 @@ SCENARIOS: dict[str, tuple[StackEdit, dict[str, str]]] = {
         },
     ),
     # Keys are part of a container's initialization, which bpg replaces; what configures them (their
-    # configuration and their firewall) runs again.
+    # configuration and their firewall) runs again. A new container is a new machine: a new host key,
+    # installed at the new first contact, and every command pinned to the old key follows it.
     "add an SSH key": (
         add_ssh_key,
         {
             "router-container": "replace",
+            "router-host-key-ed25519": "replace",
+            "router-host-key-install": "replace",
             "router-configure": "replace",
             **firewall("router", "replace", ("-options",)),
             "talos-client-container": "replace",
+            "talos-client-host-key-ed25519": "replace",
+            "talos-client-host-key-install": "replace",
             **firewall("talos-client", "replace", ("-ipfilter", "-rules", "-options")),
+            "talos-client-sshd-access": "replace",
             "talos-client-tools": "replace",
             "talos-client-talosconfig": "replace",
             "talos-client-kubeconfig": "replace",
             "talos-client-lifecycle-timers": "replace",
+            # Commands on the client without replaceWith: a new pinned key in their connection. The
+            # rollout and the webhook wait are idempotent, the leaves' and the marker's create only record
+            # a script; the health gate ignores `connection` (Pulumi keeps an ignored input's old value even
+            # when the new one is unknown).
+            "cluster-upgrade-rollout": "update",
+            "metallb-webhook-ready": "update",
+            **{f"{node}-leave": "update" for node in (CP_1, WORKER_1, WORKER_2)},
+            "cluster-membership-whole-lab": "update",
         },
     ),
     # New machine configs applied in place and the client's tools; no VM, ISO or container replaced.
@@ -229,8 +243,9 @@ def test_a_new_ssh_key_replaces_the_containers_first_and_says_why(tmp_path: Path
         assert change.paths == ["initialization.userAccount.keys[1]"]
         assert "user_account (keys, password) ForceNew" in change.reason
         assert "proxmoxtf/resource/container/container.go" in change.reason
-    assert changes["router-configure"].reason == "replaced with router-container (replaceWith)"
-    for step in ("tools", "talosconfig", "kubeconfig"):
+    for name in ("router-configure", "router-host-key-ed25519", "router-host-key-install"):
+        assert changes[name].reason == "replaced with router-container (replaceWith)", name
+    for step in ("host-key-ed25519", "host-key-install", "sshd-access", "tools", "talosconfig", "kubeconfig"):
         assert changes[f"talos-client-{step}"].reason == "replaced with talos-client-container (replaceWith)"
 
 

@@ -48,7 +48,9 @@ def test_text_puts_hazards_first_then_replacements_with_why(tmp_path: Path) -> N
     result = run_diff("dev", edited_stack(tmp_path, key_and_replicas))
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].endswith(": 11 to replace, 1 to update")
+    # Both containers, their host keys and first contacts, their firewalls and what configures them;
+    # the site, and the commands pinned to the client's new host key.
+    assert lines[0].endswith(": 16 to replace, 7 to update")
     assert lines[2] == "hazards (what the running lab loses or needs from you):"
     assert lines[3] == "  ! interrupts: router"
     assert lines.index("  ! interrupts: talos-client") < lines.index("to replace:") < lines.index("to update:")

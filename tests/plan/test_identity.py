@@ -162,8 +162,11 @@ def test_a_lab_of_another_name_gets_its_own_template_once_and_its_containers_wit
         "container-template-pve": "replace",
         **_containers_replaced("router", ("options",), ("configure",)),
         **_containers_replaced(
-            "talos-client", ("ipfilter", "rules", "options"), ("tools", "talosconfig", "kubeconfig", "lifecycle-timers")
+            "talos-client",
+            ("ipfilter", "rules", "options"),
+            ("sshd-access", "tools", "talosconfig", "kubeconfig", "lifecycle-timers"),
         ),
+        **{k: v for k, v in PINNED_TO_THE_CLIENT.items() if not _new_in_this_version(k)},
     }
 
 
@@ -237,9 +240,22 @@ def move_iso_datastore(config: dict[str, Any]) -> None:
     config["homelab:proxmox"]["isoDatastore"] = "nfs-iso"
 
 
+# The commands on the client without replaceWith follow its new host key: a new connection, an update.
+PINNED_TO_THE_CLIENT = {
+    **{f"{node}-leave": "update" for node in ("vm-201", "vm-202", "vm-203")},
+    "cluster-membership-whole-lab": "update",
+    "cluster-upgrade-rollout": "update",
+    "metallb-webhook-ready": "update",
+}
+
+
 def _containers_replaced(container: str, firewall: tuple[str, ...], configures: tuple[str, ...]) -> dict[str, str]:
+    """A container made again: its new host key and the first contact that installs it, its firewall and
+    what configures it."""
     return {
         f"{container}-container": "replace",
+        f"{container}-host-key-ed25519": "replace",
+        f"{container}-host-key-install": "replace",
         **{f"{container}-firewall-{part}": "replace" for part in firewall},
         **{f"{container}-{step}": "replace" for step in configures},
     }
@@ -254,8 +270,11 @@ def test_moving_the_iso_datastore_moves_the_vms_cdrom_before_the_old_file_goes(t
         "container-template-pve": "replace",
         **_containers_replaced("router", ("options",), ("configure",)),
         **_containers_replaced(
-            "talos-client", ("ipfilter", "rules", "options"), ("tools", "talosconfig", "kubeconfig", "lifecycle-timers")
+            "talos-client",
+            ("ipfilter", "rules", "options"),
+            ("sshd-access", "tools", "talosconfig", "kubeconfig", "lifecycle-timers"),
         ),
+        **PINNED_TO_THE_CLIENT,
     }
     by_name = {c.name: c for c in changes}
     for node in ("vm-201", "vm-202", "vm-203"):

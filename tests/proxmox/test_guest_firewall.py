@@ -62,8 +62,14 @@ def _target(registration: Registration) -> tuple[str, str, int]:
     return (inputs["nodeName"], key, int(inputs[key]))
 
 
+def _guest_objects(plan: PlanResult, token: str) -> list[Registration]:
+    """The firewall objects of that type that belong to a guest (a host's own rules have none)."""
+    return [r for r in plan.by_type(token) if {"vmId", "containerId"} & set(r.inputs)]
+
+
 def _by_target(plan: PlanResult, token: str) -> dict[tuple[str, str, int], Registration]:
-    registrations = plan.by_type(token)
+    """Each guest's firewall object of that type (a host's own rules have no guest)."""
+    registrations = _guest_objects(plan, token)
     by_target = {_target(r): r for r in registrations}
     assert len(by_target) == len(registrations), f"two {token} on one guest"
     return by_target
@@ -179,7 +185,7 @@ def test_firewall_is_a_child_of_its_guest_and_waits_for_it(stack: str) -> None:
     expected_parent = {nic.guest.urn: nic.guest.parent for nic in _lab_nics(plan).values()}
     assert {named(plan, n).urn for n in ("router", client)} <= set(expected_parent.values())
     for token in (FIREWALL_OPTIONS, FIREWALL_IPSET, FIREWALL_RULES):
-        for resource in plan.by_type(token):
+        for resource in _guest_objects(plan, token):
             component = components[resource.parent]
             (guest,) = [urn for urn in resource.dependencies if urn in expected_parent]
             assert component.parent == expected_parent[guest], resource.name
@@ -194,7 +200,7 @@ def test_firewall_is_set_again_when_its_guest_is_replaced(stack: str) -> None:
     plan = stack_plan(stack)
     guests = {nic.guest.urn for nic in _lab_nics(plan).values()}
     for token in (FIREWALL_OPTIONS, FIREWALL_IPSET, FIREWALL_RULES):
-        for resource in plan.by_type(token):
+        for resource in _guest_objects(plan, token):
             (guest,) = [urn for urn in resource.dependencies if urn in guests]
             assert resource.options.replace_with == [guest], resource.name
             assert resource.options.delete_before_replace, resource.name

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +188,8 @@ def test_preview_installs_the_program(preview: dict[str, Any]) -> None:
     (setup,) = uses(preview, "actions/setup-python")
     assert str(setup["with"]["python-version"]) == "3.11"
     install = _run_containing(preview, "uv sync --locked")
-    assert "pip install --quiet uv" in install, "Pulumi.yaml names the uv toolchain: uv must be on PATH"
+    # Pulumi.yaml names the uv toolchain: uv must be on PATH, one version, checked by hash.
+    assert "pip install --quiet --require-hashes --only-binary :all: -r .ci/uv-requirements.txt" in install
     ordered = steps(preview)
     assert ordered.index(setup) < ordered.index(_pulumi_step(preview))
 
@@ -239,3 +241,20 @@ def _readme_section(title: str) -> str:
 @pytest.mark.parametrize("secret", DOCUMENTED_SECRETS)
 def test_readme_documents_the_secret(secret: str) -> None:
     assert secret in _readme_section("GitHub workflows"), f'README.md, "GitHub workflows": document {secret}'
+
+
+def test_ci_installs_one_uv_checked_by_hash() -> None:
+    requirements = (REPO / ".ci" / "uv-requirements.txt").read_text(encoding="utf-8")
+    pins = re.findall(r"^uv==(\d+\.\d+\.\d+) \\$", requirements, re.MULTILINE)
+    assert len(pins) == 1, "exactly one uv version"
+    hashes = re.findall(r"--hash=sha256:([0-9a-f]{64})\b", requirements)
+    assert len(hashes) >= 4 and len(set(hashes)) == len(hashes)
+    dev = (REPO / "dev").read_text(encoding="utf-8")
+    assert '--require-hashes --only-binary :all: -r "$repo/.ci/uv-requirements.txt"' in dev
+    assert not re.search(r"pip install[^\n]* uv\b", dev), "./dev installs uv only from the pinned file"
+
+
+def test_preview_pins_the_pulumi_cli_to_the_locked_sdk(preview: dict[str, Any]) -> None:
+    lock = tomllib.loads((REPO / "uv.lock").read_text(encoding="utf-8"))
+    (sdk,) = [package["version"] for package in lock["package"] if package["name"] == "pulumi"]
+    assert str(_pulumi_step(preview)["with"]["pulumi-version"]) == sdk

@@ -85,7 +85,7 @@ ip link add eth1 type veth peer name lan-peer
 for link in lo eth0 eth1 wan-peer lan-peer; do ip link set "$link" up; done
 ip addr add "$WAN_ADDRESS" dev eth0
 ip addr add "$LAN_ADDRESS" dev eth1
-sysctl -q -w net.ipv4.ip_forward=0
+sysctl -q -w net.ipv4.ip_forward="${FORWARDING_BEFORE:-0}"
 for run in 1 2; do
   status=0
   bash "$root/setup.sh" >"$root/run$run.log" 2>&1 || status=$?
@@ -100,6 +100,7 @@ sysctl -n net.ipv4.conf.all.rp_filter >"$root/rp_filter"
 _STUBS = {
     "dpkg-query": 'grep -qx "${@: -1}" "$root/installed" && echo installed || echo not-installed\n',
     "apt-get": 'echo "apt-get $* DEBIAN_FRONTEND=$DEBIAN_FRONTEND" >>"$root/calls"\n'
+    'sysctl -n net.ipv4.ip_forward >>"$root/forwarding-during-apt"\n'
     'if [[ $1 == install ]]; then printf "%s\\n" "${@:5}" >>"$root/installed"; fi\n',
     # nftables.service's reload is `nft -f /etc/nftables.conf`; NFT_FAILS makes it fail as a broken load would.
     "systemctl": 'echo "systemctl $*" >>"$root/calls"\n'
@@ -111,7 +112,11 @@ _STUBS = {
 
 
 def _run_setup_in_sandbox(
-    rendered: RouterFiles, network: dict[str, dict[str, str]], root: Path, nft_fails: bool = False
+    rendered: RouterFiles,
+    network: dict[str, dict[str, str]],
+    root: Path,
+    nft_fails: bool = False,
+    forwarding_before: bool = False,
 ) -> None:
     require_root("setup.sh runs in private mount and network namespaces")
     tools = require_tools("unshare", "dnsmasq", "nft", "sysctl")
@@ -129,6 +134,7 @@ def _run_setup_in_sandbox(
         "WAN_ADDRESS": network["wan"]["address"],
         "LAN_ADDRESS": network["lan"]["address"],
         **({"NFT_FAILS": "1"} if nft_fails else {}),
+        "FORWARDING_BEFORE": "1" if forwarding_before else "0",
     }
     command = [tools["unshare"], "--mount", "--net", "--propagation", "private", "bash", "-c", _SANDBOX]
     result = subprocess.run(command, env=environment, capture_output=True, text=True, check=False, timeout=60)
@@ -189,6 +195,19 @@ def test_setup_sh_does_not_forward_when_the_ruleset_fails_to_load(tmp_path: Path
         _run_setup_in_sandbox(rendered, json.loads(rendered.network_json), tmp_path, nft_fails=True)
     assert _read(tmp_path / "forwarding1").strip() == "0"
     assert "systemctl restart dnsmasq.service" not in _read(tmp_path / "calls")
+
+
+def test_setup_sh_turns_forwarding_off_before_it_installs_anything(tmp_path: Path) -> None:
+    """A router forwarding without its ruleset (e.g. a fresh container someone switched on) stops first."""
+    rendered = files("dev")
+    _run_setup_in_sandbox(rendered, json.loads(rendered.network_json), tmp_path, forwarding_before=True)
+    assert _read(tmp_path / "forwarding-during-apt").split() == ["0", "0"]
+    assert _read(tmp_path / "forwarding1").strip() == "1"
+    script = rendered.setup_sh
+    guard = script.index(
+        "if ! nft list table inet filter >/dev/null 2>&1; then\n  sysctl -q -w net.ipv4.ip_forward=0\nfi"
+    )
+    assert guard < script.index("require_address eth0") < script.index("ensure_packages dnsmasq nftables")
 
 
 def test_setup_sh_activates_nothing_when_validation_fails(tmp_path: Path) -> None:

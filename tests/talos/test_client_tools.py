@@ -3,12 +3,20 @@ exactly the tools whose installed version is not the wanted one (the client foll
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from components.talos.client_tools import CURL, KUBECTL_URL, TALOSCTL_URL, client_tools_script, health_check_command
+from components.talos.client_tools import (
+    CURL,
+    KUBECTL_URL,
+    TALOSCTL_URL,
+    ToolPins,
+    client_tools_script,
+    health_check_command,
+)
 from tests.network.tools import require_tools
 
 FAKES = {
@@ -123,3 +131,44 @@ def test_every_download_is_retried_and_bounded() -> None:
     assert len(downloads) == 4
     assert all(CURL in line for line in downloads)
     assert "--max-time" in CURL and "--retry" in CURL
+
+
+PAYLOAD = b"not really talosctl\n"
+PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def _run_pinned(tmp_path: Path, pins: ToolPins) -> tuple[int, list[str], str]:
+    """Downloads 'succeed' (every file is PAYLOAD); talosctl is missing, kubectl is already there."""
+    bash = require_tools("bash")["bash"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fakes = {
+        **FAKES,
+        "talosctl": "exit 1",
+        # Writes the file named after -o, wherever the retry and timeout options put it.
+        "curl": 'echo "curl $*" >>"$CALLS"; while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done; '
+        'printf "not really talosctl\\n" >"$out"',
+    }
+    for name, body in fakes.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    calls = tmp_path / "calls"
+    calls.touch()
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls), "INSTALLED_KUBECTL": "v1.36.3"}
+    script = client_tools_script("v1.13.9", "1.36.3", pins)
+    done = subprocess.run([bash, "-c", script], env=env, capture_output=True, text=True, check=False, timeout=30)
+    return done.returncode, calls.read_text(encoding="utf-8").splitlines(), done.stderr
+
+
+def test_a_pinned_talosctl_is_checked_against_the_pin_not_the_release_host(tmp_path: Path) -> None:
+    status, calls, stderr = _run_pinned(tmp_path, ToolPins(talosctl=PAYLOAD_SHA256))
+    assert status == 0, stderr
+    assert [call.split()[-1] for call in calls if call.startswith("curl")] == [TALOSCTL_URL.format(version="v1.13.9")]
+    assert any(call.startswith("install -m 0755") and call.endswith("/usr/local/bin/talosctl") for call in calls)
+
+
+def test_a_binary_that_does_not_match_its_pin_is_not_installed(tmp_path: Path) -> None:
+    status, calls, stderr = _run_pinned(tmp_path, ToolPins(talosctl="0" * 64))
+    assert status != 0
+    assert "did NOT match" in stderr
+    assert not [call for call in calls if call.startswith("install -m 0755")]

@@ -11,6 +11,7 @@ from tests.support import (
     APPLY,
     BOOTSTRAP,
     COMMAND,
+    DATACENTER_FIREWALL,
     HEALTH_INVOKE,
     K8S_PROVIDER,
     KUBECONFIG,
@@ -42,10 +43,25 @@ def test_each_apply_waits_for_its_vm_and_the_router_and_nothing_else(stack: str)
         apply = applies[str(node.address)]
         assert apply.inputs["endpoint"] == str(node.address)
         vm = named(plan, f"{node.key}-vm").urn
+        # Its NIC's filters, in force (the datacenter firewall on), before the machine config goes out.
+        guard = {r.urn for r in plan.registrations if r.parent == named(plan, f"{node.key}-firewall").urn}
+        guard |= {r.urn for r in plan.by_type(DATACENTER_FIREWALL)}
+        # And the hosts' own rules keeping the lab off their management ports (a host on the lab bridge).
+        guard |= {r.urn for r in plan.registrations if r.name.startswith("datacenter-firewall-") and r.custom}
+        # The router's: ready means configured over its pinned host key.
+        router_access = {named(plan, f"router-host-key-{name}").urn for name in ("ed25519", "install")}
         # Secrets and the schematic are data (machine secrets, installer image), not ordering; so is the
         # running lab's inventory (the Kubernetes version the configs keep while the rollout upgrades it).
         (previous,) = plan.by_type("pulumi:pulumi:StackReference")
-        assert set(apply.dependencies) == {vm, *router, secrets.urn, schematic.urn, previous.urn}
+        assert set(apply.dependencies) == {
+            vm,
+            *router,
+            *router_access,
+            *guard,
+            secrets.urn,
+            schematic.urn,
+            previous.urn,
+        }
         assert {"clientConfiguration", "machineConfigurationInput"} <= set(apply.secret_inputs)
         # No reset on destroy: the node's leave command takes it out, then the VM and its disks go.
         assert "onDestroy" not in apply.inputs

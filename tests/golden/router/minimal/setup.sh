@@ -46,6 +46,10 @@ put() {
   fi
 }
 
+if ! nft list table inet filter >/dev/null 2>&1; then
+  sysctl -q -w net.ipv4.ip_forward=0
+fi
+
 require_address eth0 10.0.0.50/24
 require_address eth1 192.168.50.1/24
 ensure_packages dnsmasq nftables
@@ -95,10 +99,11 @@ table inet filter {
 		elements = { 10.0.0.0/24 }
 	}
 
-	# The home LAN: the WAN subnet and the admins' networks. Lab guests reach none of it.
-	set home {
+	# Not the internet: the home LAN and every special-purpose range (private, CGNAT, link-local,
+	# benchmarking, multicast, ...). Lab guests reach none of it through the WAN, whatever adminCidrs is.
+	set not_internet {
 		type ipv4_addr; flags interval;
-		elements = { 10.0.0.0/24 }
+		elements = { 0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 192.0.0.0/24, 192.0.2.0/24, 192.88.99.0/24, 192.168.0.0/16, 198.18.0.0/15, 198.51.100.0/24, 203.0.113.0/24, 224.0.0.0/3 }
 	}
 
 	# Anti-spoofing, before connection tracking: each side may only use its own sources.
@@ -143,7 +148,7 @@ table inet filter {
 		iifname "eth0" oifname "eth1" ip daddr 10.20.30.40 tcp dport { 80, 443 } accept
 		# Hairpin: in and out of the lab side; masqueraded below.
 		iifname "eth1" oifname "eth1" ip saddr 192.168.50.0/24 ip daddr 10.20.30.0/24 tcp dport { 80, 443 } accept
-		iifname "eth1" oifname "eth0" ip saddr 192.168.50.0/24 ip daddr != @home accept
+		iifname "eth1" oifname "eth0" ip saddr 192.168.50.0/24 ip daddr != @not_internet accept
 		# Anything else from the WAN is refused; from the lab it is dropped (the policy).
 		iifname "eth0" meta l4proto tcp reject with tcp reset
 		iifname "eth0" reject with icmpx type port-unreachable
