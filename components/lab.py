@@ -18,7 +18,7 @@ from components.kubernetes.site import ExampleSite, ExampleSiteArgs
 from components.kubernetes.traefik import Traefik, TraefikArgs
 from components.proxmox.containers import ContainerSpec, ContainerTemplates, TemplateSpec
 from components.proxmox.guest_firewall import talos_shared_addresses
-from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
+from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs, SdnSpec
 from components.proxmox.management_key import ManagementKey
 from components.router.files import render_router_files
 from components.router.router import Router, RouterArgs, RouterNic
@@ -28,6 +28,7 @@ from components.talos.image import TalosImage, TalosImageArgs
 from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
+from config.fabric import explicit_mtu
 from config.guests import (
     Role,
     client_guest,
@@ -59,15 +60,8 @@ def build(config: LabConfig) -> Lab:
     client_spec = client_guest(config)
     node_specs = talos_nodes(config)
 
-    network = LabNetwork(
-        "lab-network",
-        LabNetworkArgs(
-            bridge=config.network.bridge,
-            hosts=hosts_in_use(config),
-            ports=dict(config.network.bridge_ports),
-            host_addresses={host: str(iface) for host, iface in config.network.host_addresses.items()},
-        ),
-    )
+    mtu = explicit_mtu(config.network)
+    network = LabNetwork("lab-network", lab_network_args(config))
     key = ManagementKey("management-key")
     public_keys = key.public_key.apply(lambda own: [own, *config.ssh_public_keys])
     templates = ContainerTemplates(
@@ -106,6 +100,7 @@ def build(config: LabConfig) -> Lab:
                 shared_addresses=tuple(
                     talos_shared_addresses(guest.role, config.load_balancer.pool, config.cluster.vip)
                 ),
+                mtu=mtu,
             ),
         )
         for guest in node_specs
@@ -146,6 +141,7 @@ def build(config: LabConfig) -> Lab:
             cluster_ready=cluster.ready,
             control_planes=[str(g.address) for g in node_specs if g.role is Role.CONTROL_PLANE],
             workers=[str(g.address) for g in node_specs if g.role is Role.WORKER],
+            mtu=mtu,
         ),
     )
 
@@ -211,6 +207,29 @@ def build(config: LabConfig) -> Lab:
     )
 
 
+def lab_network_args(config: LabConfig) -> LabNetworkArgs:
+    """The lab segment: a bridge per host, or the SDN zone and VNet over the hosts in use."""
+    network = config.network
+    hosts = hosts_in_use(config)
+    sdn = network.sdn
+    return LabNetworkArgs(
+        bridge=network.bridge,
+        hosts=hosts,
+        ports=dict(network.bridge_ports),
+        host_addresses={host: str(iface) for host, iface in network.host_addresses.items()},
+        mtu=explicit_mtu(network),
+        sdn=None
+        if sdn is None
+        else SdnSpec(
+            kind=network.fabric,
+            zone=sdn.zone,
+            tag=sdn.tag,
+            peers=[str(sdn.peers[host]) for host in hosts if host in sdn.peers],
+            uplink=(sdn.uplink or config.proxmox.wan_bridge) if network.fabric == "vlan" else "",
+        ),
+    )
+
+
 def _router_args(
     config: LabConfig,
     *,
@@ -235,7 +254,10 @@ def _router_args(
         wan=RouterNic(bridge=config.proxmox.wan_bridge, mac=router_wan_mac(config), address=str(spec.wan_address)),
         wan_gateway=str(spec.wan_gateway),
         lan=RouterNic(
-            bridge=lan_bridge, mac=router_lan_mac(config), address=f"{spec.address}/{config.network.cidr.prefixlen}"
+            bridge=lan_bridge,
+            mac=router_lan_mac(config),
+            address=f"{spec.address}/{config.network.cidr.prefixlen}",
+            mtu=explicit_mtu(config.network),
         ),
         dns_servers=[str(server) for server in config.network.upstream_dns],
         public_keys=public_keys,

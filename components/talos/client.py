@@ -37,6 +37,8 @@ class TalosClientArgs:
     """The bootstrap and every node's config apply: the health gate waits for them."""
     control_planes: list[str]
     workers: list[str]
+    mtu: int | None = None
+    """The lab MTU where it is not Ethernet's 1500."""
 
 
 class TalosClient(pulumi.ComponentResource):
@@ -67,7 +69,7 @@ class TalosClient(pulumi.ComponentResource):
             template_file_id=args.template_file_id,
             network_interfaces=[
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
-                    name="eth0", bridge=args.bridge, mac_address=guest.mac, firewall=True
+                    name="eth0", bridge=args.bridge, mac_address=guest.mac, firewall=True, mtu=args.mtu
                 )
             ],
             initialization=proxmoxve.ContainerLegacyInitializationArgs(
