@@ -33,6 +33,7 @@ CATEGORIES = (
     "versions",
     "proxmox-identifiers",
     "cross-field",
+    "fabric",
 )
 EXPECT = "# expect: "
 # Words of Python, not of the stack file: never in a message.
