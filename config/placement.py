@@ -6,8 +6,10 @@ VM id, and of the host list, never of its position in a list:
 
 - a guest's own `proxmoxNode` wins;
 - control planes, pinned ones first, then the others in VM id order, each take the least loaded
-  host, ties broken by the guest's rendezvous ranking of the hosts: spread as evenly as the hosts
-  allow, and a control plane added with a higher VM id (1 -> 3 -> 5) moves none already placed;
+  host, ties going to the host listed first: spread as evenly as the hosts allow; a control plane
+  added with a higher VM id (1 -> 3 -> 5) moves none already placed, and a host added at the end of
+  the list moves none while there are at least as many hosts as control planes (a single one shares
+  the first host with the router, so the lab depends on one host, not two);
 - workers and the client take the top host of their own rendezvous ranking (highest random weight
   hashing): adding or removing one moves no other, and adding a host moves only the guests that
   rank it first.
@@ -40,8 +42,7 @@ def place(seats: Sequence[Seat], hosts: Sequence[str]) -> dict[int, str]:
     load = dict.fromkeys(hosts, 0)
     control_planes = sorted((s for s in seats if s.control_plane), key=lambda s: (s.pinned is None, s.vm_id))
     for seat in control_planes:
-        preference = ranking(seat.vm_id, hosts)
-        host = seat.pinned or min(preference, key=lambda h: (load[h], preference.index(h)))
+        host = seat.pinned or min(hosts, key=lambda h: load[h])  # min() keeps the first of equals
         placed[seat.vm_id] = host
         load[host] = load.get(host, 0) + 1
     for seat in seats:

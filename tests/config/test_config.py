@@ -229,9 +229,9 @@ def test_guests_are_placed_by_vm_id_unless_placed() -> None:
 
     # Control planes one per host (3 on 3 hosts); the others by their own ranking of the hosts.
     assert placement == {
-        "cp-1": "pve-c",
-        "cp-2": "pve-a",
-        "cp-3": "pve-b",
+        "cp-1": "pve-a",
+        "cp-2": "pve-b",
+        "cp-3": "pve-c",
         "w-1": "pve-c",
         "w-2": "pve-b",
         "w-3": "pve-a",  # proxmoxNode: pve-a
@@ -254,13 +254,13 @@ def test_single_host_carries_everything() -> None:
 def test_hosts_in_use_leaves_out_hosts_without_guests() -> None:
     raw = _homelab_keys(EXAMPLE)
     raw["proxmox"]["nodes"] = ["pve-a", "pve-b", "pve-c", "pve-d", "pve-e", "pve-f"]
-    raw["network"]["bridgePorts"] = {host: ["enp1s0"] for host in ("pve-a", "pve-b", "pve-d", "pve-e", "pve-f")}
+    raw["network"]["bridgePorts"] = {host: ["enp1s0"] for host in ("pve-a", "pve-b", "pve-d", "pve-f")}
 
     config = parse_lab_config(raw)
 
     placement = [guest.proxmox_node for guest in lab_guests(config)]
-    assert placement == ["pve-e", "pve-b", "pve-d", "pve-f"]  # cp-1, worker-1, worker-2, talos-client
-    assert hosts_in_use(config) == ["pve-a", "pve-b", "pve-d", "pve-e", "pve-f"]  # the router on the first
+    assert placement == ["pve-a", "pve-b", "pve-d", "pve-f"]  # cp-1 (with the router), worker-1, worker-2, client
+    assert hosts_in_use(config) == ["pve-a", "pve-b", "pve-d", "pve-f"]
 
 
 def test_everything_placed_on_one_host_needs_no_bridge_ports() -> None:

@@ -170,19 +170,24 @@ def test_an_explicit_host_wins_and_control_planes_spread_around_it() -> None:
     assert sorted(_control_plane_hosts(config)) == ["pve-a", "pve-b", "pve-c"]
 
 
-@pytest.mark.parametrize("hosts", range(1, 5))
-def test_adding_a_host_moves_only_guests_to_the_new_host(hosts: int) -> None:
-    """Workers and the client move only onto the new host (those that rank it first); the router stays."""
+GROWING = [(cps, hosts) for cps, hosts in LABS if hosts < 5 and _spreadable(cps, hosts + 1)]
+
+
+@pytest.mark.parametrize(("control_planes", "hosts"), GROWING)
+def test_adding_a_host_moves_only_guests_to_the_new_host(control_planes: int, hosts: int) -> None:
+    """Workers and the client move only onto the new host (those that rank it first); the router stays, and no
+    control plane moves while there are at least as many hosts as control planes."""
     workers = list(range(210, 230))
-    before_raw, after_raw = _raw(1, workers, hosts), _raw(1, workers, hosts + 1)
-    before, after = (parse_lab_config(r) for r in (before_raw, after_raw))
+    before, after = (parse_lab_config(_raw(control_planes, workers, count)) for count in (hosts, hosts + 1))
     new_host = HOSTS[hosts]
     old, new = _placement(before), _placement(after)
     moved = {name for name in old if old[name] != new[name]}
     assert all(new[name] == new_host for name in moved if not name.startswith("cp-")), moved
+    if hosts >= control_planes:
+        assert not {name for name in moved if name.startswith("cp-")}, moved
     assert router_host(after) == router_host(before)
     # Rendezvous hashing: about 1 in (hosts + 1) moves, never all of them.
-    assert len(moved) < len(old)
+    assert len(moved) < len(old) * 2 / (hosts + 1), moved
 
 
 def test_placement_is_deterministic_and_the_rankings_are_a_permutation() -> None:
