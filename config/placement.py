@@ -17,6 +17,7 @@ VM id, and of the host list, never of its position in a list:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,9 +32,14 @@ class Seat:
     control_plane: bool
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a plan places the same guests many times (rules, components)
+def _weight(vm_id: int, host: str) -> bytes:
+    return hashlib.sha256(f"{vm_id}@{host}".encode()).digest()
+
+
 def ranking(vm_id: int, hosts: Sequence[str]) -> list[str]:
     """The hosts in the guest's order of preference: a stable hash of (VM id, host), highest first."""
-    return sorted(hosts, key=lambda host: hashlib.sha256(f"{vm_id}@{host}".encode()).digest(), reverse=True)
+    return sorted(hosts, key=lambda host: _weight(vm_id, host), reverse=True)
 
 
 def place(seats: Sequence[Seat], hosts: Sequence[str]) -> dict[int, str]:
@@ -47,7 +53,7 @@ def place(seats: Sequence[Seat], hosts: Sequence[str]) -> dict[int, str]:
         load[host] = load.get(host, 0) + 1
     for seat in seats:
         if not seat.control_plane:
-            placed[seat.vm_id] = seat.pinned or ranking(seat.vm_id, hosts)[0]
+            placed[seat.vm_id] = seat.pinned or max(hosts, key=lambda host: _weight(seat.vm_id, host))
     return placed
 
 
