@@ -109,8 +109,9 @@ class LabNetwork(pulumi.ComponentResource):
                 replacement_trigger=sdn_trigger(args, sdn),
             ),
         )
-        # Guests attach only once the VNet exists on the hosts, i.e. after the apply.
-        return pulumi.Output.all(vnet.resource_id, applier.id).apply(lambda values: str(values[0]))
+        # Guests attach only once the VNet exists on the hosts, i.e. after the apply. Its URN carries the
+        # dependency and, unlike its id, stays known when the applier is replaced: no guest shows a change then.
+        return pulumi.Output.all(vnet.resource_id, applier.urn).apply(lambda values: str(values[0]))
 
 
 def sdn_trigger(args: LabNetworkArgs, sdn: SdnSpec) -> str:
