@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterator
 
+from pydantic import TypeAdapter, ValidationError
+
 from config.fabric import VXLAN_OVERHEAD, lab_mtu
 from config.guests import Role, derive_mac, hosts_in_use, lab_guests, router_lan_mac
 from config.messages import Problem
@@ -239,8 +241,6 @@ def bridges_joined(config: LabConfig) -> Iterator[Problem]:
 
 
 def _sdn_id(path: str, value: str) -> Iterator[Problem]:
-    from pydantic import TypeAdapter, ValidationError
-
     try:
         TypeAdapter(SdnId).validate_python(value)
     except ValidationError as error:
@@ -250,7 +250,7 @@ def _sdn_id(path: str, value: str) -> Iterator[Problem]:
 def fabric_settings(config: LabConfig) -> Iterator[Problem]:
     """`network.sdn` is set exactly when `network.fabric` is `vxlan` or `vlan`; then `network.bridge` is an SDN
     id (the VNet), `network.bridgePorts` and `network.hostAddresses` are empty, and the lab MTU is at least 1280
-    (IPv4 and IPv6 minimum). `vxlan`: every host in use has an address in `network.sdn.peers`, each one of
+    (IPv6's minimum). `vxlan`: every host in use has an address in `network.sdn.peers`, each one of
     `proxmox.nodes`, unique and outside `network.cidr`; no `uplink`. `vlan`: a tag up to 4094; no `peers`."""
     network = config.network
     sdn = network.sdn
