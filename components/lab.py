@@ -25,7 +25,7 @@ from components.proxmox.containers import ContainerSpec, ContainerTemplates, Tem
 from components.proxmox.datacenter_firewall import DatacenterFirewall, DatacenterFirewallArgs
 from components.proxmox.guest_firewall import talos_shared_addresses
 from components.proxmox.guest_options import renamed_from
-from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs
+from components.proxmox.lab_bridge import LabNetwork, LabNetworkArgs, SdnSpec
 from components.proxmox.management_key import ManagementKey
 from components.proxmox.storage_access import NodeVm, StorageAccess, StorageAccessArgs
 from components.router.files import render_router_files
@@ -38,6 +38,7 @@ from components.talos.membership import ClusterMembership, ClusterMembershipArgs
 from components.talos.node import TalosNode, TalosNodeArgs
 from components.talos.patches import cluster_endpoint, node_patches
 from components.talos.upgrade import ClusterUpgrade, ClusterUpgradeArgs
+from config.fabric import explicit_mtu
 from config.guests import (
     ROUTER_KEY,
     Guest,
@@ -77,15 +78,8 @@ def build(config: LabConfig) -> Lab:
     previous = previous_inventory()
     allowed = reviewed(config, previous)
 
-    network = LabNetwork(
-        "lab-network",
-        LabNetworkArgs(
-            bridge=config.network.bridge,
-            hosts=hosts_in_use(config),
-            ports=dict(config.network.bridge_ports),
-            host_addresses={host: str(iface) for host, iface in config.network.host_addresses.items()},
-        ),
-    )
+    mtu = explicit_mtu(config.network)
+    network = LabNetwork("lab-network", lab_network_args(config))
     # Every guest sits on its lab bridge: waiting for the review there means no guest is created,
     # replaced or updated before a refused change stops the program.
     lab_bridges = {
@@ -148,6 +142,7 @@ def build(config: LabConfig) -> Lab:
                 shared_addresses=tuple(
                     talos_shared_addresses(guest.role, config.load_balancer.pool, config.cluster.vip)
                 ),
+                mtu=mtu,
             ),
             pulumi.ResourceOptions(aliases=renamed_from(guest.former_key, guest.key)),
         )
@@ -193,6 +188,7 @@ def build(config: LabConfig) -> Lab:
             backup=config.backup,
             ssh_sources=[*map(str, config.network.admin_cidrs), f"{config.network.router.address}/32"],
             tool_pins=ToolPins(talosctl=config.client.talosctl_sha256, kubectl=config.client.kubectl_sha256),
+            mtu=mtu,
         ),
         pulumi.ResourceOptions(aliases=renamed_from(client_spec.former_key, client_spec.key)),
     )
@@ -325,6 +321,29 @@ def _storage(config: LabConfig, nodes: list[tuple[Guest, TalosNode]], in_cluster
     ExampleVolume("example-volume", storage, in_cluster)
 
 
+def lab_network_args(config: LabConfig) -> LabNetworkArgs:
+    """The lab segment: a bridge per host, or the SDN zone and VNet over the hosts in use."""
+    network = config.network
+    hosts = hosts_in_use(config)
+    sdn = network.sdn
+    return LabNetworkArgs(
+        bridge=network.bridge,
+        hosts=hosts,
+        ports=dict(network.bridge_ports),
+        host_addresses={host: str(iface) for host, iface in network.host_addresses.items()},
+        mtu=explicit_mtu(network),
+        sdn=None
+        if sdn is None
+        else SdnSpec(
+            kind=network.fabric,
+            zone=sdn.zone,
+            tag=sdn.tag,
+            peers=[str(sdn.peers[host]) for host in hosts if host in sdn.peers],
+            uplink=(sdn.uplink or config.proxmox.wan_bridge) if network.fabric == "vlan" else "",
+        ),
+    )
+
+
 def _router_args(
     config: LabConfig,
     *,
@@ -349,7 +368,10 @@ def _router_args(
         wan=RouterNic(bridge=config.proxmox.wan_bridge, mac=router_wan_mac(config), address=str(spec.wan_address)),
         wan_gateway=str(spec.wan_gateway),
         lan=RouterNic(
-            bridge=lan_bridge, mac=router_lan_mac(config), address=f"{spec.address}/{config.network.cidr.prefixlen}"
+            bridge=lan_bridge,
+            mac=router_lan_mac(config),
+            address=f"{spec.address}/{config.network.cidr.prefixlen}",
+            mtu=explicit_mtu(config.network),
         ),
         dns_servers=[str(server) for server in config.network.upstream_dns],
         public_keys=public_keys,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from config.models import GuestConfig, LabConfig
+from config.placement import Seat, place
 
 # Proxmox VE's own OUI for generated NIC addresses.
 PROXMOX_MAC_PREFIX = "BC:24:11"
@@ -74,9 +75,18 @@ def _declared(config: LabConfig) -> list[tuple[GuestConfig, Role, str]]:
     ]
 
 
+def placement(config: LabConfig) -> dict[int, str]:
+    """The host of every guest, by VM id (`config.placement`)."""
+    seats = [
+        Seat(vm_id=spec.vm_id, pinned=spec.proxmox_node, control_plane=role is Role.CONTROL_PLANE)
+        for spec, role, _ in _declared(config)
+    ]
+    return place(seats, config.proxmox.nodes)
+
+
 def lab_guests(config: LabConfig) -> list[Guest]:
-    """Control planes, then workers, then the client; spread round-robin over hosts."""
-    hosts = config.proxmox.nodes
+    """Control planes, then workers, then the client, each on its host (`config.placement`)."""
+    hosts = placement(config)
     return [
         Guest(
             name=spec.name,
@@ -84,13 +94,13 @@ def lab_guests(config: LabConfig) -> list[Guest]:
             address=spec.address,
             mac=spec.mac or derive_mac(config.cluster.name, spec.name),
             vm_id=spec.vm_id,
-            proxmox_node=spec.proxmox_node or hosts[index % len(hosts)],
+            proxmox_node=hosts[spec.vm_id],
             cores=spec.cores,
             memory_mib=spec.memory_mib,
             disk_gib=spec.disk_gib,
             config_path=path,
         )
-        for index, (spec, role, path) in enumerate(_declared(config))
+        for spec, role, path in _declared(config)
     ]
 
 

@@ -111,6 +111,7 @@ _MESSAGES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
     "less_than_equal": lambda value, context: f"{describe(value)} is more than the maximum {context['le']}",
     "too_short": lambda _, context: f"needs at least {_entries(context['min_length'])}",
     "too_long": lambda _, context: f"{_entries(context['actual_length'])}, at most {context['max_length']}",
+    "literal_error": lambda value, context: f"{describe(value)} is not one of {context['expected']}",
 }
 
 

@@ -11,7 +11,7 @@ Proxmox ids, what a Proxmox cluster holds), so no stack file makes a plan unboun
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -30,6 +30,7 @@ from config.types import (
     MacAddress,
     ProxmoxApiUrl,
     ReclaimPolicy,
+    SdnId,
     SourceNetwork,
     SshPublicKey,
     StorageId,
@@ -43,6 +44,10 @@ MAX_LIST = 16  # DNS forwarders, ports per host
 MAX_ADMIN_CIDRS = 64
 MAX_SSH_KEYS = 64
 MAX_GUESTS_NAMED = 300  # allowDestroy: every guest of the largest lab
+MAX_VNI = 16_777_215  # 24 bits (RFC 7348)
+MAX_VLAN = 4094
+ETHERNET_MTU = 1500
+MAX_MTU = 9216  # common jumbo-frame ceiling of NICs and switches
 
 
 def _as_written(value: object) -> Any:
@@ -114,7 +119,7 @@ class ProxmoxConfig(_Model):
         min_length=1,
         max_length=MAX_PROXMOX_HOSTS,
         description="Proxmox host names (as in the cluster) the lab may use; guests without `proxmoxNode` are spread "
-        "over them round-robin, the router goes to the first.",
+        "over them by VM id (control planes so that no host's loss costs etcd quorum), the router goes to the first.",
     )
     vm_datastore: StorageId = Field(default="local-lvm", description="Datastore for VM and container disks.")
     iso_datastore: StorageId = Field(
@@ -150,7 +155,7 @@ class _Placement(_Model):
     )
     proxmox_node: DnsLabel | None = Field(
         default=None,
-        description="One of `proxmox.nodes`; unset: guests round-robin over them, the router on the first.",
+        description="One of `proxmox.nodes`; unset: placed by VM id (see `proxmox.nodes`), the router on the first.",
     )
 
 
@@ -184,12 +189,57 @@ class DhcpRange(_Model):
     end: Ipv4Address = Field(description="Last address of the pool, not before `start`; in `network.cidr`.")
 
 
+Fabric = Literal["bridge", "vxlan", "vlan"]
+
+
+class SdnConfig(_Model):
+    """The Proxmox SDN zone and VNet of a `vxlan` or `vlan` fabric (the VNet's id is `network.bridge`)."""
+
+    zone: SdnId = Field(
+        default="homelab",
+        description="SDN zone id, unique in the Proxmox cluster (SDN is cluster-wide: two labs need two zones).",
+    )
+    tag: int = Field(
+        strict=True,
+        ge=1,
+        le=MAX_VNI,
+        description=f"The VNet's tag: the VXLAN network identifier (1-{MAX_VNI}) or the VLAN id (1-{MAX_VLAN}).",
+    )
+    peers: dict[DnsLabel, Ipv4Address] = Field(
+        default={},
+        max_length=MAX_PROXMOX_HOSTS,
+        description="`vxlan`: the management address of each host in use, the underlay the VXLAN packets travel.",
+    )
+    uplink: InterfaceName | None = Field(
+        default=None,
+        description="`vlan`: the VLAN-aware bridge on every host that carries the tag; unset: `proxmox.wanBridge`.",
+    )
+
+
 class NetworkConfig(_Model):
     """The lab network: its bridge, subnet and router."""
 
+    fabric: Fabric = Field(
+        default="bridge",
+        description="How the lab segment spans hosts: `bridge` (a Linux bridge per host, `bridgePorts` cabled "
+        "between them), `vxlan` (a Proxmox SDN VXLAN zone over the hosts' management network) or `vlan` (a tag on a "
+        "VLAN-aware uplink). Changing it on a running lab moves every NIC to a new bridge.",
+    )
     bridge: InterfaceName = Field(
         default="vmbr1",
-        description="Lab bridge this program creates on every Proxmox host that runs a guest; not `proxmox.wanBridge`.",
+        description="Lab bridge this program creates on every Proxmox host that runs a guest; not `proxmox.wanBridge`. "
+        "With an SDN fabric, the VNet's id (at most 8 lowercase letters or digits).",
+    )
+    underlay_mtu: int = Field(
+        default=ETHERNET_MTU,
+        strict=True,
+        ge=1280,
+        le=MAX_MTU,
+        description="MTU of the network between the hosts (`bridgePorts`, the management network, the uplink); "
+        "the lab's MTU is this, less 50 bytes with `vxlan`, and is set on every lab NIC and in Talos and DHCP.",
+    )
+    sdn: SdnConfig | None = Field(
+        default=None, description="The SDN zone and VNet; required with `fabric` `vxlan` or `vlan`, only then."
     )
     cidr: Ipv4Network = Field(
         description="Lab subnet on the bridge: the router's LAN address, every guest and the VIP."

@@ -10,9 +10,14 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterator
 
-from config.guests import derive_mac, lab_guests, router_lan_mac
+from pydantic import TypeAdapter, ValidationError
+
+from config.fabric import VXLAN_OVERHEAD, lab_mtu
+from config.guests import Role, derive_mac, hosts_in_use, lab_guests, router_lan_mac
 from config.messages import Problem
-from config.models import LabConfig
+from config.models import MAX_VLAN, LabConfig, SdnConfig
+from config.placement import quorum
+from config.types import SdnId
 
 Check = Callable[[LabConfig], Iterator[Problem]]
 
@@ -22,6 +27,7 @@ SERVICE_PREFIXES = (12, 28)
 ADMIN_SPACE = tuple(
     ipaddress.IPv4Network(network) for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
+MIN_LAB_MTU = 1280  # IPv6's minimum link MTU (RFC 8200); IPv4 and flannel's own VXLAN need room too
 
 
 def _named_addresses(config: LabConfig) -> list[tuple[str, ipaddress.IPv4Address]]:
@@ -227,13 +233,30 @@ def proxmox_placement(config: LabConfig) -> Iterator[Problem]:
                 yield Problem(f"network.{mapping}.{host}", f"{host} is not one of proxmox.nodes {_hosts(hosts)}")
 
 
-def bridges_joined(config: LabConfig) -> Iterator[Problem]:
-    """When the router and guests run on more than one host, every host in use has `network.bridgePorts.<host>`,
-    so the lab bridges form one segment."""
-    from config.guests import hosts_in_use
+def control_plane_spread(config: LabConfig) -> Iterator[Problem]:
+    """In a lab of more than one host, no host runs a quorum of several control planes: the loss of any one host
+    leaves etcd a majority (3 control planes need 3 hosts; 5 need 3)."""
+    control_planes = [g for g in lab_guests(config) if g.role is Role.CONTROL_PLANE]
+    count = len(control_planes)
+    if len(config.proxmox.nodes) < 2 or count < 2:
+        return
+    needed = quorum(count)
+    for host in dict.fromkeys(config.proxmox.nodes):
+        names = [g.name for g in control_planes if g.proxmox_node == host]
+        if len(names) >= needed:
+            yield Problem(
+                "cluster.controlPlanes",
+                f"{host} would run {len(names)} of the {count} control planes ({', '.join(names)}): its loss leaves "
+                f"{count - len(names)}, short of etcd's quorum of {needed}; spread them over more hosts "
+                f"(at most {needed - 1} on each; mind `proxmoxNode`)",
+            )
 
+
+def bridges_joined(config: LabConfig) -> Iterator[Problem]:
+    """With `network.fabric` `bridge`, when the router and guests run on more than one host, every host in use has
+    `network.bridgePorts.<host>`, so the lab bridges form one segment."""
     used = hosts_in_use(config)
-    if len(used) > 1:
+    if config.network.fabric == "bridge" and len(used) > 1:
         for host in used:
             if not config.network.bridge_ports.get(host):
                 yield Problem(
@@ -241,6 +264,71 @@ def bridges_joined(config: LabConfig) -> Iterator[Problem]:
                     f"guests run on {len(used)} hosts ({', '.join(used)}): each host's {config.network.bridge} "
                     "needs a physical port so the lab bridges form one segment",
                 )
+
+
+def _sdn_id(path: str, value: str) -> Iterator[Problem]:
+    try:
+        TypeAdapter(SdnId).validate_python(value)
+    except ValidationError as error:
+        yield Problem(path, str(error.errors()[0]["msg"]).removeprefix("Value error, "))
+
+
+def fabric_settings(config: LabConfig) -> Iterator[Problem]:
+    """`network.sdn` is set exactly when `network.fabric` is `vxlan` or `vlan`; then `network.bridge` is an SDN
+    id (the VNet), `network.bridgePorts` and `network.hostAddresses` are empty, and the lab MTU is at least 1280
+    (IPv6's minimum). `vxlan`: every host in use has an address in `network.sdn.peers`, each one of
+    `proxmox.nodes`, unique and outside `network.cidr`; no `uplink`. `vlan`: a tag up to 4094; no `peers`."""
+    network = config.network
+    sdn = network.sdn
+    if network.fabric == "bridge":
+        if sdn is not None:
+            yield Problem("network.sdn", "only with network.fabric vxlan or vlan (the fabric is bridge)")
+        return
+    if sdn is None:
+        yield Problem("network.sdn", f"required with network.fabric {network.fabric} (at least its tag)")
+        return
+    yield from _sdn_id("network.bridge", network.bridge)
+    for mapping, given in (("bridgePorts", network.bridge_ports), ("hostAddresses", network.host_addresses)):
+        if given:
+            yield Problem(f"network.{mapping}", f"only with network.fabric bridge (the fabric is {network.fabric})")
+    if lab_mtu(network) < MIN_LAB_MTU:
+        yield Problem(
+            "network.underlayMtu",
+            f"{network.underlay_mtu} leaves the lab {lab_mtu(network)} bytes after VXLAN's {VXLAN_OVERHEAD}; "
+            f"the lab needs at least {MIN_LAB_MTU}",
+        )
+    yield from (_vlan_settings if network.fabric == "vlan" else _vxlan_settings)(config, sdn)
+
+
+def _vlan_settings(config: LabConfig, sdn: SdnConfig) -> Iterator[Problem]:
+    network = config.network
+    if sdn.tag > MAX_VLAN:
+        yield Problem("network.sdn.tag", f"{sdn.tag} is more than the maximum VLAN id {MAX_VLAN}")
+    if sdn.peers:
+        yield Problem("network.sdn.peers", "only with network.fabric vxlan")
+    if sdn.uplink == network.bridge:
+        yield Problem("network.sdn.uplink", f"{sdn.uplink} is network.bridge, the VNet itself")
+
+
+def _vxlan_settings(config: LabConfig, sdn: SdnConfig) -> Iterator[Problem]:
+    network = config.network
+    if sdn.uplink is not None:
+        yield Problem("network.sdn.uplink", "only with network.fabric vlan")
+    hosts = config.proxmox.nodes
+    for host, address in sdn.peers.items():
+        if host not in hosts:
+            yield Problem(f"network.sdn.peers.{host}", f"{host} is not one of proxmox.nodes {_hosts(hosts)}")
+        elif address in network.cidr:
+            yield Problem(
+                f"network.sdn.peers.{host}",
+                f"{address} is in network.cidr {network.cidr}: the underlay is the hosts' management network",
+            )
+    yield from _duplicates([(f"network.sdn.peers.{h}", a) for h, a in sdn.peers.items()], "address")
+    for host in hosts_in_use(config):
+        if host not in sdn.peers:
+            yield Problem(
+                f"network.sdn.peers.{host}", f"required: {host} runs a guest, the VXLAN zone needs its address"
+            )
 
 
 def dynamic_range(config: LabConfig) -> Iterator[Problem]:
@@ -294,6 +382,8 @@ CHECKS: tuple[Check, ...] = (
     cluster_networks,
     control_plane_quorum,
     proxmox_placement,
+    control_plane_spread,
+    fabric_settings,
     bridges_joined,
     dynamic_range,
     storage_reachable,

@@ -29,6 +29,9 @@ _INTERFACE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,20}(\.[0-9]+)?")
 IFNAMSIZ = 15
 # Proxmox's storage id (pve-storage PVE::Storage::Plugin::parse_storage_id).
 _STORAGE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]")
+# Proxmox's SDN zone and VNet ids (bpg fwprovider/validators/sdn.go SDNID, pve-network's `pve-sdn-*-id`).
+_SDN_ID = re.compile(r"[a-z][a-z0-9]{0,6}[a-z0-9]")
+SDN_ID_LENGTH = 8
 _DISK = re.compile(r"/dev/[a-z][a-z0-9]*(/[a-z0-9][a-z0-9_-]*)*")
 MAX_SSH_KEY_LENGTH = 16_384
 
@@ -152,6 +155,16 @@ def _storage_id(value: Any) -> str:
     return text
 
 
+def _sdn_id(value: Any) -> str:
+    text = _string(value, "a Proxmox SDN id")
+    if not _SDN_ID.fullmatch(text):
+        raise ValueError(
+            f"{quoted(text)} is not a Proxmox SDN id (2 to {SDN_ID_LENGTH} lowercase letters or digits, "
+            "starting with a letter)"
+        )
+    return text
+
+
 def _disk_path(value: Any) -> str:
     text = _string(value, "a disk path")
     if not _DISK.fullmatch(text):
@@ -245,6 +258,15 @@ StorageId = Annotated[
         pattern=f"^{_STORAGE_ID.pattern}$",
     ),
 ]
+SdnId = Annotated[
+    str,
+    BeforeValidator(_sdn_id),
+    _schema(
+        "Proxmox SDN id",
+        f"A Proxmox SDN zone or VNet id: 2 to {SDN_ID_LENGTH} lowercase letters or digits, starting with a letter.",
+        pattern=f"^{_SDN_ID.pattern}$",
+    ),
+]
 DiskPath = Annotated[str, BeforeValidator(_disk_path), _schema("disk path", "A block device under /dev.")]
 SshPublicKey = Annotated[
     str, BeforeValidator(_ssh_public_key), _schema("SSH public key line", "One line of an authorized_keys file.")
@@ -289,6 +311,7 @@ SCHEMA_TYPES = (
     DnsName,
     InterfaceName,
     StorageId,
+    SdnId,
     DiskPath,
     SshPublicKey,
     TalosVersion,

@@ -48,6 +48,7 @@ def _downgrades(old: Any, new: Any) -> bool:
 _CONTAINER = f"{BPG} proxmoxtf/resource/container/container.go"
 _VM = f"{BPG} proxmoxtf/resource/vm/vm.go"
 _DOWNLOAD = f"{BPG} fwprovider/nodes/resource_download_file.go"
+_SDN_ZONE = f"{BPG} fwprovider/cluster/sdn/zone/resource_generic.go"
 _K8S_DIFF = f"{KUBERNETES} provider/pkg/provider/diff.go"
 _K8S_PROVIDER = f"{KUBERNETES} provider/pkg/provider/provider.go"
 
@@ -81,6 +82,19 @@ PROXMOX: dict[str, tuple[Rule, ...]] = {
     "proxmoxve:network/linux/bridge:Bridge": (
         Rule("name", f"{BPG} fwprovider/nodes/network/resource_linux_bridge.go: name RequiresReplace"),
     ),
+    # Zones and VNets: only the id (`resourceId` in Pulumi) RequiresReplace; peers, nodes, MTU, bridge, zone and tag
+    # are updated in place (and only pending until an SDN apply).
+    "proxmoxve:sdn/zone/vxlanLegacy:VxlanLegacy": (
+        Rule("resourceId", f"{_SDN_ZONE}: id RequiresReplace (resource_vxlan.go adds none)"),
+    ),
+    "proxmoxve:sdn/zone/vlanLegacy:VlanLegacy": (
+        Rule("resourceId", f"{_SDN_ZONE}: id RequiresReplace (resource_vlan.go adds none)"),
+    ),
+    "proxmoxve:sdn/vnetLegacy:VnetLegacy": (
+        Rule("resourceId", f"{BPG} fwprovider/cluster/sdn/vnet/resource.go: id RequiresReplace"),
+    ),
+    # on_create and on_destroy RequiresReplace, but this program sets neither: only replaceWith/replacementTrigger.
+    "proxmoxve:sdn/applierLegacy:ApplierLegacy": (),
     "proxmoxve:firewall/ipsetLegacy:IpsetLegacy": (
         Rule("cidrs", f"{BPG} proxmoxtf/resource/firewall/ipset.go: cidr (name, nomatch, comment) ForceNew"),
     ),

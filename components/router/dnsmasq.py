@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.router.names import HEADER, LAN, LEASE_FILE
+from config.fabric import explicit_mtu
 from config.guests import lab_guests
 from config.models import DhcpRange, LabConfig
 
@@ -45,11 +46,18 @@ def render_dnsmasq_conf(config: LabConfig) -> str:
         f"dhcp-lease-max={2 * len(guests) + _size(network.dynamic_range)}",
         f"dhcp-option=option:router,{router.address}",
         f"dhcp-option=option:dns-server,{router.address}",
+        *_mtu_option(config),
         "",
         "# One reservation per guest: MAC, address, hostname.",
         *(f"dhcp-host={guest.mac},{guest.address},{guest.name}" for guest in guests),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _mtu_option(config: LabConfig) -> list[str]:
+    """The lab MTU (option 26, RFC 2132 §5.1) for anything on the segment the program does not configure."""
+    mtu = explicit_mtu(config.network)
+    return [] if mtu is None else [f"dhcp-option=option:mtu,{mtu}"]
 
 
 def _size(span: DhcpRange | None) -> int:

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from components.router.names import LAN, WAN
+from config.fabric import explicit_mtu
 from config.models import LabConfig
 
 INTERFACES = ("all", "default", WAN, LAN)
@@ -37,13 +38,17 @@ def protection_sysctls() -> dict[str, str]:
 def network_spec(config: LabConfig) -> dict[str, Any]:
     """The router's addressing: what Proxmox configures, plus the routes and sysctls setup.sh adds."""
     network = config.network
+    lan: dict[str, Any] = {"interface": LAN, "address": f"{network.router.address}/{network.cidr.prefixlen}"}
+    mtu = explicit_mtu(network)
+    if mtu is not None:  # Proxmox sets it on the container's eth1 (its `mtu`); here for whoever reads the plan
+        lan["mtu"] = mtu
     return {
         "wan": {
             "interface": WAN,
             "address": str(network.router.wan_address),
             "gateway": str(network.router.wan_gateway),
         },
-        "lan": {"interface": LAN, "address": f"{network.router.address}/{network.cidr.prefixlen}"},
+        "lan": lan,
         # The MetalLB pool is off-subnet: its addresses are answered by ARP on the lab bridge.
         "routes": [{"to": str(config.load_balancer.pool), "dev": LAN}],
         "sysctl": protection_sysctls(),

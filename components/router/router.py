@@ -25,6 +25,7 @@ class RouterNic:
     mac: str
     address: str
     """Address with prefix length, e.g. 192.168.1.200/24."""
+    mtu: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Router(pulumi.ComponentResource):
                     name="eth0", bridge=args.wan.bridge, mac_address=args.wan.mac
                 ),
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
-                    name="eth1", bridge=args.lan.bridge, mac_address=args.lan.mac, firewall=True
+                    name="eth1", bridge=args.lan.bridge, mac_address=args.lan.mac, firewall=True, mtu=args.lan.mtu
                 ),
             ],
             initialization=proxmoxve.ContainerLegacyInitializationArgs(

@@ -44,6 +44,8 @@ class TalosClientArgs:
     ssh_sources: list[str]
     """Who may reach the client's sshd: the admins' networks and the router (nothing else in the lab)."""
     tool_pins: ToolPins
+    mtu: int | None = None
+    """The lab MTU where it is not Ethernet's 1500."""
 
 
 class TalosClient(pulumi.ComponentResource):
@@ -77,7 +79,7 @@ class TalosClient(pulumi.ComponentResource):
             template_file_id=args.template_file_id,
             network_interfaces=[
                 proxmoxve.ContainerLegacyNetworkInterfaceArgs(
-                    name="eth0", bridge=args.bridge, mac_address=guest.mac, firewall=True
+                    name="eth0", bridge=args.bridge, mac_address=guest.mac, firewall=True, mtu=args.mtu
                 )
             ],
             initialization=proxmoxve.ContainerLegacyInitializationArgs(

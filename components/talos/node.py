@@ -23,6 +23,8 @@ class TalosNodeArgs:
     datastore: str
     shared_addresses: tuple[str, ...] = ()
     """Addresses the node answers for besides its own (pool, VIP): its NIC's IP filter allows them."""
+    mtu: int | None = None
+    """The lab MTU where it is not Ethernet's 1500 (virtio honours it; the bridge's must not be smaller)."""
 
 
 class TalosNode(pulumi.ComponentResource):
@@ -64,7 +66,7 @@ class TalosNode(pulumi.ComponentResource):
             boot_orders=["scsi0", "ide2"],
             network_devices=[
                 proxmoxve.VmLegacyNetworkDeviceArgs(
-                    bridge=args.bridge, mac_address=guest.mac, model="virtio", firewall=True
+                    bridge=args.bridge, mac_address=guest.mac, model="virtio", firewall=True, mtu=args.mtu
                 )
             ],
             # The agent lets Proxmox shut the VM down and see it; the program never reads the addresses it

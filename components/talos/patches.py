@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from config.fabric import explicit_mtu
 from config.guests import Guest, Role, cluster_endpoint_address
 from config.models import LabConfig
 
@@ -56,8 +57,14 @@ def node_patches(config: LabConfig, node: Guest, installer_image: str) -> list[s
         _hostname_config(node),
         _resolver_config(config),
     ]
-    if node.role is Role.CONTROL_PLANE and config.cluster.vip is not None:
-        documents += [_link_alias_config(node), _layer2_vip_config(config)]
+    mtu = explicit_mtu(config.network)
+    vip = node.role is Role.CONTROL_PLANE and config.cluster.vip is not None
+    if vip or mtu is not None:
+        documents.append(_link_alias_config(node))
+    if mtu is not None:
+        documents += _link_mtu_configs(mtu)
+    if vip:
+        documents.append(_layer2_vip_config(config))
     return [_render(document) for document in documents]
 
 
@@ -107,6 +114,12 @@ def _link_alias_config(node: Guest) -> Document:
     # its permanent address is exactly this one.
     match = f'mac(link.permanent_addr) == "{node.mac.lower()}"'
     return _multi_doc("LinkAliasConfig", name=LAB_LINK_ALIAS, selector={"match": match})
+
+
+def _link_mtu_configs(mtu: int) -> list[Document]:
+    """The lab MTU on the lab link; DHCP stays on, as it is on a link no document configures."""
+    # https://docs.siderolabs.com/talos/v1.13/networking/configuration/ (LinkConfig, DHCPv4Config)
+    return [_multi_doc("LinkConfig", name=LAB_LINK_ALIAS, mtu=mtu), _multi_doc("DHCPv4Config", name=LAB_LINK_ALIAS)]
 
 
 def _layer2_vip_config(config: LabConfig) -> Document:

@@ -222,24 +222,25 @@ def test_nested_secure_value_marks_its_whole_key_secret(tmp_path: Path) -> None:
 # --- placement over Proxmox hosts ----------------------------------------------------------------
 
 
-def test_guests_spread_round_robin_unless_placed() -> None:
+def test_guests_are_placed_by_vm_id_unless_placed() -> None:
     config = load_stack_file(HA)
 
     placement = {guest.name: guest.proxmox_node for guest in lab_guests(config)}
 
+    # Control planes one per host (3 on 3 hosts); the others by their own ranking of the hosts.
     assert placement == {
         "cp-1": "pve-a",
         "cp-2": "pve-b",
-        "cp-3": "pve-a",
-        "w-1": "pve-b",
-        "w-2": "pve-a",
-        "w-3": "pve-a",  # proxmoxNode: pve-a (its turn would have been pve-b)
-        "w-4": "pve-a",
-        "w-5": "pve-b",
-        "ops": "pve-a",
+        "cp-3": "pve-c",
+        "w-1": "pve-c",
+        "w-2": "pve-b",
+        "w-3": "pve-a",  # proxmoxNode: pve-a
+        "w-4": "pve-c",
+        "w-5": "pve-c",
+        "ops": "pve-b",
     }
     assert router_host(config) == "pve-a"
-    assert hosts_in_use(config) == ["pve-a", "pve-b"]
+    assert hosts_in_use(config) == ["pve-a", "pve-b", "pve-c"]
 
 
 def test_single_host_carries_everything() -> None:
@@ -253,13 +254,13 @@ def test_single_host_carries_everything() -> None:
 def test_hosts_in_use_leaves_out_hosts_without_guests() -> None:
     raw = _homelab_keys(EXAMPLE)
     raw["proxmox"]["nodes"] = ["pve-a", "pve-b", "pve-c", "pve-d", "pve-e", "pve-f"]
-    raw["network"]["bridgePorts"] = {host: ["enp1s0"] for host in ("pve-a", "pve-b", "pve-c", "pve-d")}
+    raw["network"]["bridgePorts"] = {host: ["enp1s0"] for host in ("pve-a", "pve-b", "pve-d", "pve-f")}
 
     config = parse_lab_config(raw)
 
     placement = [guest.proxmox_node for guest in lab_guests(config)]
-    assert placement == ["pve-a", "pve-b", "pve-c", "pve-d"]  # cp-1, worker-1, worker-2, talos-client
-    assert hosts_in_use(config) == ["pve-a", "pve-b", "pve-c", "pve-d"]
+    assert placement == ["pve-a", "pve-b", "pve-d", "pve-f"]  # cp-1 (with the router), worker-1, worker-2, client
+    assert hosts_in_use(config) == ["pve-a", "pve-b", "pve-d", "pve-f"]
 
 
 def test_everything_placed_on_one_host_needs_no_bridge_ports() -> None:

@@ -34,6 +34,7 @@ CATEGORIES = (
     "versions",
     "proxmox-identifiers",
     "cross-field",
+    "fabric",
 )
 EXPECT = "# expect: "
 # Words of Python, not of the stack file: never in a message.

@@ -159,7 +159,7 @@ def test_node_plugin_runs_on_every_node_the_machine_configs_label_with_the_regio
     pod = _one(_rendered(), "DaemonSet")["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {TOPOLOGY_REGION: config.proxmox.cluster_name}
     assert pod["tolerations"] == [{"operator": "Exists"}]  # control planes too, whatever their taints
-    assert {node.proxmox_node for node in talos_nodes(config)} == {"pve-a", "pve-b"}
+    assert {node.proxmox_node for node in talos_nodes(config)} == {"pve-a", "pve-b", "pve-c"}
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)

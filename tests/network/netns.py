@@ -67,8 +67,8 @@ class Namespaces:
         (folder / "resolv.conf").write_text("".join(f"nameserver {ip}\n" for ip in nameservers), encoding="utf-8")
         (folder / "hosts").write_text("127.0.0.1 localhost\n", encoding="utf-8")
 
-    def connect(self, switch: str, bridge: str, ns: str, interface: str, mac: str | None = None) -> None:
-        """A veth from `ns` (named `interface`) to a port of `bridge` in the switch namespace."""
+    def connect(self, switch: str, bridge: str, ns: str, interface: str, mac: str | None = None) -> str:
+        """A veth from `ns` (named `interface`) to a port of `bridge` in the switch namespace; the port's name."""
         self._ports += 1
         port = f"p{self._ports}"
         self.ip(switch, "link", "add", port, "type", "veth", "peer", "name", interface, "netns", ns)
@@ -76,6 +76,7 @@ class Namespaces:
             self.ip(ns, "link", "set", interface, "address", mac)
         self.ip(switch, "link", "set", port, "master", bridge, "up")
         self.ip(ns, "link", "set", interface, "up")
+        return port
 
     def spawn(self, ns: str, label: str, *command: str) -> subprocess.Popen[bytes]:
         """A long-running process in `ns`, its output in `<workdir>/<label>.log`."""

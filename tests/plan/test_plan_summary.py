@@ -99,6 +99,6 @@ def test_graph_has_no_shortcut_edges_and_keeps_every_dependency(stack: str) -> N
 def test_graph_shows_where_each_guest_lives() -> None:
     graph = plan_graph(stack_plan("ha"))
     # Guests are keyed by VM id (the client by its role); the note names them as the stack does.
-    assert '"vm-7021<br/>w-1 · 10.77.0.21 · VM 7021 on pve-b<br/>' in graph
-    assert '"talos-client<br/>ops · 10.77.0.30 · LXC 7030 on pve-a<br/>' in graph
+    assert '"vm-7021<br/>w-1 · 10.77.0.21 · VM 7021 on pve-c<br/>' in graph
+    assert '"talos-client<br/>ops · 10.77.0.30 · LXC 7030 on pve-b<br/>' in graph
     assert "10.77.0.1 · LXC 7000 on pve-a" in graph

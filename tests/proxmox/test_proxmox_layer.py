@@ -75,21 +75,21 @@ def test_vms_match_their_nodes(stack: str) -> None:
         assert vm["stopOnDestroy"] is True
 
 
-def test_round_robin_placement_over_two_hosts() -> None:
+def test_placement_over_three_hosts() -> None:
     plan = stack_plan("ha")
     placement = {v.inputs["name"]: v.inputs["nodeName"] for v in plan.by_type(VM)}
     assert placement == {
-        "cp-1": "pve-a",
+        "cp-1": "pve-a",  # one control plane per host
         "cp-2": "pve-b",
-        "cp-3": "pve-a",
-        "w-1": "pve-b",
-        "w-2": "pve-a",
+        "cp-3": "pve-c",
+        "w-1": "pve-c",  # workers by their own ranking of the hosts (config.placement)
+        "w-2": "pve-b",
         "w-3": "pve-a",  # pinned with proxmoxNode
-        "w-4": "pve-a",
-        "w-5": "pve-b",
+        "w-4": "pve-c",
+        "w-5": "pve-c",
     }
     isos = plan.by_type(DOWNLOAD)
-    assert sorted(d.inputs["nodeName"] for d in isos if d.inputs["contentType"] == "iso") == ["pve-a", "pve-b"]
+    assert sorted(d.inputs["nodeName"] for d in isos if d.inputs["contentType"] == "iso") == ["pve-a", "pve-b", "pve-c"]
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
