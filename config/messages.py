@@ -114,9 +114,14 @@ _MESSAGES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
 
 
 def _suggestion(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
-    known = _keys_at(model, loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = suggested_key(model, loc)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def suggested_key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
+    """The known key an unknown key at `loc` is most likely a misspelling of, if any is close."""
+    close = difflib.get_close_matches(str(loc[-1]), _keys_at(model, loc[:-1]), n=1)
+    return close[0] if close else None
 
 
 def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from plan.stacks import project_dir
+from plan.stacks import StackError, project_dir, stack_or_file
 
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 1
@@ -25,15 +25,6 @@ def add_diff_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     diff.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
 
 
-def stack_file(argument: str) -> Path:
-    """`Pulumi.<name>.yaml` for a stack name, else the file as given (a YAML name is always a file)."""
-    # A stack name is the project's stack file, wherever the user is (`plan.stacks.project_dir`).
-    path, named = Path(argument), project_dir() / f"Pulumi.{argument}.yaml"
-    if path.suffix in (".yaml", ".yml") or (path.is_file() and not named.is_file()):
-        return path
-    return named
-
-
 def stack_name(path: Path) -> str:
     return path.stem.removeprefix("Pulumi.")
 
@@ -41,7 +32,11 @@ def stack_name(path: Path) -> str:
 def run_diff(args: argparse.Namespace) -> int:
     from config.loading import ConfigError, load_stack_file
 
-    old_file, new_file = stack_file(args.old), stack_file(args.new)
+    try:
+        old_file, new_file = (stack_or_file(argument, project_dir()) for argument in (args.old, args.new))
+    except StackError as error:
+        print(f"homelab diff: {error}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
     configs = []
     for path in (old_file, new_file):
         try:

@@ -63,6 +63,19 @@ def stack_file(given: str, project: Path) -> tuple[str, Path]:
     raise StackError(f"no stack {name}: {path} does not exist (stacks in {project}: {existing})")
 
 
+def stack_or_file(argument: str, project: Path) -> Path:
+    """A stack name (its file in the project folder, or a StackError in `stack_file`'s words) or a stack file.
+
+    A `.yaml`/`.yml` name or a path is always a file; so is an existing file that is no stack's name.
+    """
+    path = Path(argument)
+    if path.suffix in (".yaml", ".yml") or "/" in argument or "\\" in argument:
+        return path
+    if path.is_file() and not (project / f"Pulumi.{argument}.yaml").is_file():
+        return path
+    return stack_file(argument, project)[1]
+
+
 def stack_source(stack: str, config_file: Path | None) -> tuple[str, Path]:
     """The stack's name and file: `--config-file` as given (from here), else `--stack` in the project folder."""
     if config_file is not None:

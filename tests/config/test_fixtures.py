@@ -2,7 +2,8 @@
 
 Each file in tests/fixtures/invalid/<category>/ is a stack with one mistake and the exact
 problem line(s) it must produce, as `# expect: <line>` header comments (`{file}` stands for
-the file's path). Through `homelab plan` the same lines reach stderr with exit 2.
+the file's path). One test per fixture: `homelab plan` and `homelab diff` print exactly those
+lines on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from config.loading import ConfigError, apply_stack_file, load_lab_config, load_stack_file, parse_lab_config
+from config.loading import ConfigError, load_stack_file, parse_lab_config
 from plan.cli import EXIT_INVALID_CONFIG, main
 from tests.support import INVALID, REPO, VALID
 
@@ -96,42 +97,39 @@ def test_valid_stack_loads(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", INVALID_STACKS, ids=_id)
-def test_invalid_stack_reports_exactly_its_problems(path: Path) -> None:
+def test_invalid_stack_gives_exactly_its_problems_in_every_command(
+    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan` (through Pulumi's runtime config, as `pulumi up` reads it) and `diff` (the file read
+    directly) refuse the stack with exit 2 and the same lines, one per problem, nothing else."""
+    out = tmp_path / "plan"
+    expected = sorted(_expected(path))
+    for command, argv in (
+        ("plan", ["plan", "--config-file", str(path), "--out", str(out)]),
+        ("diff", ["diff", str(path), str(EXAMPLE)]),
+    ):
+        runtime_config.set_all_config({}, [])
+        code = main(argv)
+
+        captured = capsys.readouterr()
+        assert code == EXIT_INVALID_CONFIG == 2
+        header, *problems = _stderr_lines(captured.err)
+        assert header == f"homelab {command}: invalid config in {path}:"
+        assert sorted(problems) == expected, command
+        for problem in problems:
+            assert not any(word in problem for word in PYTHON_WORDS), problem
+            assert len(problem) < 400
+        assert captured.out == ""
+    assert not out.exists()
+
+
+def test_config_error_text_is_its_problems_one_per_line() -> None:
+    path = INVALID / "cross-field" / "many-problems-at-once.yaml"
     with pytest.raises(ConfigError) as caught:
         load_stack_file(path)
 
-    problems = [str(problem) for problem in caught.value.problems]
-    assert sorted(problems) == sorted(_expected(path))
-    assert str(caught.value) == "\n".join(problems)
-    for problem in problems:
-        assert "\n" not in problem
-        assert not any(word in problem for word in PYTHON_WORDS), problem
-        assert len(problem) < 400
-
-
-@pytest.mark.parametrize("path", INVALID_STACKS, ids=_id)
-def test_invalid_stack_reports_the_same_through_pulumi_config(path: Path) -> None:
-    with pytest.raises(ConfigError) as caught:
-        apply_stack_file(path)  # problems of the file itself (bytes, YAML) stop here
-        load_lab_config()
-
+    assert str(caught.value) == "\n".join(str(problem) for problem in caught.value.problems)
     assert sorted(str(problem) for problem in caught.value.problems) == sorted(_expected(path))
-
-
-@pytest.mark.parametrize("path", INVALID_STACKS, ids=_id)
-def test_plan_refuses_invalid_stack(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "plan"
-
-    code = main(["plan", "--config-file", str(path), "--out", str(out)])
-
-    captured = capsys.readouterr()
-    assert code == EXIT_INVALID_CONFIG == 2
-    stderr = _stderr_lines(captured.err)
-    for line in _expected(path):
-        assert line in stderr
-    assert "Traceback" not in captured.err
-    assert captured.out == ""
-    assert not out.exists()
 
 
 @pytest.mark.parametrize("name", SUBPROCESS_STACKS)
@@ -156,20 +154,6 @@ def test_plan_process_exits_2_without_traceback(name: str, tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     assert len(result.stderr) < 2000
     assert list(out.iterdir()) == []
-
-
-def test_readme_typo_in_a_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = EXAMPLE.read_text(encoding="utf-8")
-    assert text.count("    cidr: 192.168.1.0/24") == 1
-    stack = tmp_path / "Pulumi.typo.yaml"
-    stack.write_text(text.replace("    cidr: 192.168.1.0/24", "    cdir: 192.168.1.0/24"), encoding="utf-8")
-
-    with pytest.raises(ConfigError) as caught:
-        load_stack_file(stack)
-    assert "network.cdir: unknown key (did you mean 'cidr'?)" in [str(problem) for problem in caught.value.problems]
-
-    assert main(["plan", "--config-file", str(stack)]) == 2
-    assert "network.cdir: unknown key (did you mean 'cidr'?)" in _stderr_lines(capsys.readouterr().err)
 
 
 @pytest.mark.parametrize("name", ["other-namespaces-every-type", "anchors-and-merge-keys", "five-control-planes"])

@@ -151,8 +151,9 @@ def test_values_bound_counts_aliases_and_long_strings() -> None:
     with pytest.raises(YamlProblem) as caught:
         read_yaml("[" + "1," * (MAX_VALUES - 1) + "1]")
     assert caught.value.message == f"more than {MAX_VALUES} values (aliases counted each time they are used)"
-    with pytest.raises(YamlProblem):
-        read_yaml("a: &a [" + ",".join(["x"] * 200) + "]\nb: [" + ",".join(["*a"] * 100) + "]\n")
+    with pytest.raises(YamlProblem) as caught:
+        read_yaml("a: &a [" + ",".join(["x"] * 1000) + "]\nb: {c: [" + ",".join(["*a"] * 100) + "]}\n")
+    assert caught.value.keys == ("b", "c")  # where the values pile up, for the problem line
     with pytest.raises(YamlProblem):
         read_yaml("[" + ",".join(["x" * 8000] * (MAX_VALUES // 100)) + "]")
 
