@@ -181,10 +181,6 @@ def test_types_table_lists_every_type_with_what_it_accepts(rendered: str) -> Non
         assert f"| {title} | {text} |" in rendered
 
 
-def test_deterministic() -> None:
-    assert reference.render() == reference.render()
-
-
 # --- the README section --------------------------------------------------------
 
 START, END = reference.START_MARKER, reference.END_MARKER
