@@ -268,5 +268,5 @@ def test_help_names_the_command_and_its_options(capsys: pytest.CaptureFixture[st
     text = " ".join(capsys.readouterr().out.split())
     assert text.startswith("usage: python -m config.reference [-h] [--write FILE | --check FILE]")
     assert "The configuration reference, from the stack config models." in text
-    assert "--write FILE  rewrite the marked section of this file" in text
-    assert "--check FILE  exit 1 if the marked section is out of date" in text
+    assert "--write FILE rewrite the marked section of this file" in text
+    assert "--check FILE exit 1 if the marked section is out of date" in text
