@@ -96,13 +96,19 @@ def test_valid_stack_loads(path: Path) -> None:
     assert parse_lab_config(dumped) == config
 
 
+@pytest.fixture(scope="module")
+def out_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where refused plans would write (one folder for all: a folder per test costs more than the test)."""
+    return tmp_path_factory.mktemp("refused-plans")
+
+
 @pytest.mark.parametrize("path", INVALID_STACKS, ids=_id)
 def test_invalid_stack_gives_exactly_its_problems_in_every_command(
-    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    path: Path, out_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`plan` (through Pulumi's runtime config, as `pulumi up` reads it) and `diff` (the file read
     directly) refuse the stack with exit 2 and the same lines, one per problem, nothing else."""
-    out = tmp_path / "plan"
+    out = out_root / _id(path).replace("/", "-")
     expected = sorted(_expected(path))
     for command, argv in (
         ("plan", ["plan", "--config-file", str(path), "--out", str(out)]),
