@@ -2,8 +2,8 @@
 
 Each file in tests/fixtures/invalid/<category>/ is a stack with one mistake and the exact
 problem line(s) it must produce, as `# expect: <line>` header comments (`{file}` stands for
-the file's path). One test per fixture: `homelab plan` and `homelab diff` print exactly those
-lines on stderr and exit 2.
+the file's path). One test per fixture: `homelab plan`, `homelab diff` and `homelab check` print
+exactly those lines on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -106,13 +106,14 @@ def out_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_invalid_stack_gives_exactly_its_problems_in_every_command(
     path: Path, out_root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`plan` (through Pulumi's runtime config, as `pulumi up` reads it) and `diff` (the file read
-    directly) refuse the stack with exit 2 and the same lines, one per problem, nothing else."""
+    """`plan` (through Pulumi's runtime config, as `pulumi up` reads it), `diff` and `check` (the
+    file read directly) refuse the stack with exit 2 and the same lines, one per problem, nothing else."""
     out = out_root / _id(path).replace("/", "-")
     expected = sorted(_expected(path))
     for command, argv in (
         ("plan", ["plan", "--config-file", str(path), "--out", str(out)]),
         ("diff", ["diff", str(path), str(EXAMPLE)]),
+        ("check", ["check", "--config-file", str(path)]),  # refused before any probe
     ):
         runtime_config.set_all_config({}, [])
         code = main(argv)
