@@ -16,6 +16,7 @@ for each: the models, the types, the checks.
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import sys
@@ -163,6 +164,7 @@ def rule_summaries() -> list[str]:
     return [" ".join(inspect.getdoc(check).split()) for check in CHECKS]  # type: ignore[union-attr]
 
 
+@functools.cache  # pure: the models, the types and the checks do not change in a process
 def render() -> str:
     """The whole reference as Markdown (no trailing blank line)."""
     lines = [
