@@ -167,3 +167,43 @@ def test_plan_process_exits_2_without_traceback(name: str, tmp_path: Path) -> No
 def test_unusual_but_legitimate_stack_plans(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--config-file", str(VALID / f"{name}.yaml")]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _edited_example(edits: dict[str, str]) -> str:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+WORKER_1 = "{name: worker-1, address: 192.168.1.202, vmId: 202}"
+WORKER_2 = "{name: worker-2, address: 192.168.1.203, vmId: 203}"
+CLIENT = "{name: talos-client, address: 192.168.1.204, vmId: 204}"
+DOCUMENTED_MISTAKES = {
+    "README.md": {
+        "    cidr: 192.168.1.0/24": "    cdir: 192.168.1.0/24",
+        WORKER_2: WORKER_2.replace("192.168.1.203", "192.168.2.9"),
+        CLIENT: CLIENT.replace("vmId: 204", "vmId: 203"),
+    },
+    "docs/configuration.md": {
+        WORKER_1: WORKER_1.replace("vmId: 202}", "vmId: 202, memoryMb: 4096}"),
+        WORKER_2: WORKER_2.replace("192.168.1.203", "192.168.2.9"),
+        CLIENT: CLIENT.replace("vmId: 204", "vmId: 203"),
+    },
+}
+
+
+@pytest.mark.parametrize("document", sorted(DOCUMENTED_MISTAKES))
+def test_the_documented_refusal_is_real_output(
+    document: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three mistakes, one run: the example in the docs is what `homelab plan` prints, in its order."""
+    text = (REPO / document).read_text(encoding="utf-8")
+    header = "homelab plan: invalid config in Pulumi.mylab.yaml:\n"
+    shown = header + text.split(header, 1)[1].split("```", 1)[0]
+    (tmp_path / "Pulumi.mylab.yaml").write_text(_edited_example(DOCUMENTED_MISTAKES[document]), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["plan", "--config-file", "Pulumi.mylab.yaml"]) == 2
+    assert capsys.readouterr().err == shown
