@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Callable
 from typing import Any
 
+import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 Outputs = dict[str, Any]
@@ -74,8 +75,22 @@ def _guest(args: MockResourceArgs) -> tuple[str, Outputs]:
     return str(int(args.inputs["vmId"])), dict(args.inputs)
 
 
+class _FactoryYaml(yaml.SafeDumper):
+    """YAML as the image factory marshals a schematic (Go yaml.v3): 4 spaces, list items indented."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def schematic_id(schematic: str) -> str:
+    """The id the image factory gives a schematic: the SHA-256 of its canonical YAML, so the plan's is the real
+    one (the qemu-guest-agent schematic is the factory's well-known `ce4c9805...`)."""
+    canonical = yaml.dump(yaml.safe_load(schematic), Dumper=_FactoryYaml, indent=4, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _schematic(args: MockResourceArgs) -> tuple[str, Outputs]:
-    return _digest(args.inputs.get("schematic", "")), dict(args.inputs)
+    return schematic_id(args.inputs.get("schematic", "")), dict(args.inputs)
 
 
 def _talos_secrets(args: MockResourceArgs) -> tuple[str, Outputs]:

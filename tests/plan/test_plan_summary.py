@@ -7,8 +7,10 @@ import re
 
 import pytest
 
+from components.talos.image import EXTENSIONS, schematic_yaml
 from config.guests import lab_guests, router_host
 from plan.graph import component_edges, dependency_order, plan_graph, without_shortcuts
+from plan.mocks import schematic_id
 from plan.summary import summary_data, summary_text
 from tests.support import DOWNLOAD, STACK_NAMES, stack_plan
 
@@ -156,3 +158,12 @@ def test_no_mock_value_is_shown_as_the_labs(stack: str) -> None:
     assert outputs["hostsLine"] == plan.outputs["hostsLine"]
     assert outputs["clusterEndpoint"] == plan.outputs["clusterEndpoint"]
     assert outputs["nodeAddresses"] == plan.outputs["nodeAddresses"]
+
+
+def test_the_talos_iso_is_named_by_the_factorys_real_schematic_id() -> None:
+    # The image factory's id of the qemu-guest-agent schematic, as its site and Talos' Proxmox guide show it.
+    qemu_guest_agent = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"
+    assert schematic_id(schematic_yaml(EXTENSIONS)) == qemu_guest_agent
+    assert f"downloads local:iso/talos-v1.13.9-nocloud-amd64-{qemu_guest_agent[:12]}.iso\n" in summary_text(
+        stack_plan("dev")
+    )
