@@ -14,9 +14,18 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from config.messages import Problem, bounded, describe, path_text, quoted, suggested_key, validation_problem
+from config.messages import (
+    Problem,
+    bounded,
+    describe,
+    model_in,
+    path_text,
+    quoted,
+    suggested_key,
+    validation_problem,
+)
 from config.models import LabConfig
 from config.rules import check_lab
 from config.yaml_reader import Mapping as YamlMapping
@@ -39,10 +48,9 @@ class ConfigError(Exception):
 def parse_lab_config(raw: Mapping[str, Any]) -> LabConfig:
     """Validate the `homelab:` keys (namespace stripped) into a LabConfig.
 
-    Unknown keys do not hide the rules across keys: when they are the only problems of the
-    shape, the rules run on the config read as meant (without them, or a misspelt required key
-    under its name) and every problem is reported at once. A required key given misspelt is one
-    problem, the unknown key with its suggestion, not also "required key is missing".
+    One run reports every problem it can. A required key given misspelt is one problem, the
+    unknown key with its suggestion, not also "required key is missing". Problems of the shape
+    do not hide the rules across keys when the rest can be read without them (`_rules_beside`).
     """
     try:
         config = LabConfig.model_validate(dict(raw))
@@ -55,9 +63,7 @@ def parse_lab_config(raw: Mapping[str, Any]) -> LabConfig:
             for item in errors
             if not (item["type"] == "missing" and tuple(item["loc"]) in supplied)
         ]
-        if len(meant) + len(supplied) == len(errors):
-            problems += _rules_of(_read_as_meant(raw, meant))
-        raise ConfigError(problems) from None
+        raise ConfigError([*problems, *_rules_beside(raw, errors, meant, supplied)]) from None
     problems = check_lab(config)
     if problems:
         raise ConfigError(problems)
@@ -79,17 +85,61 @@ def _meant_keys(errors: Sequence[Any]) -> dict[Location, str | None]:
     return meant
 
 
-def _rules_of(raw: Mapping[str, Any]) -> list[Problem]:
+def _rules_beside(
+    raw: Mapping[str, Any], errors: Sequence[Any], meant: Mapping[Location, str | None], supplied: set[Location]
+) -> list[Problem]:
+    """The rules' problems of the config read as meant: unknown keys left out (or a misspelt required key under
+    its name) and each wrong value that has a default left to it. A rule that names a wrong value is not
+    reported (it would judge the default, not what was written); with a wrong value that has no default
+    (a required key, a list item) the rules wait for the next run."""
+    edits: dict[Location, str | None] = dict(meant)
+    wrong: list[str] = []
+    for item in errors:
+        loc: Location = tuple(item["loc"])
+        if item["type"] == "extra_forbidden" or loc in supplied:
+            continue
+        if not _has_default(loc):
+            return []
+        edits[loc] = None
+        wrong.append(path_text(loc))
     try:
-        return check_lab(LabConfig.model_validate(raw))
-    except ValidationError:  # a misspelt key's value is wrong as well: that problem shows on the next run
+        config = LabConfig.model_validate(_read_as_meant(raw, edits))
+    except (ValidationError, LookupError, TypeError):  # what is left is wrong as well, or not where it was
         return []
+    return [problem for problem in check_lab(config) if not any(_names(problem, path) for path in wrong)]
 
 
-def _read_as_meant(raw: Mapping[str, Any], meant: Mapping[Location, str | None]) -> dict[str, Any]:
-    """A copy of `raw` with each unknown key dropped, or renamed to the required key it misspells."""
+def _has_default(loc: Location) -> bool:
+    """Whether the key at `loc` may be left out: a field with a default, or an entry of a mapping of values."""
+    model: type[BaseModel] | None = LabConfig
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(part, int):
+            if last:
+                return False  # leaving out a list item would move the items after it
+            continue
+        if model is None:
+            return last  # a key of a mapping of plain values (`network.bridgePorts.<host>`)
+        field = {field.alias or name: field for name, field in model.model_fields.items()}.get(part)
+        if field is None:
+            return False
+        if last:
+            return not field.is_required()
+        model = model_in(field.annotation)
+    return False
+
+
+def _names(problem: Problem, path: str) -> bool:
+    return path in problem.message or any(
+        one == other or one.startswith((other + ".", other + "["))
+        for one, other in ((problem.path, path), (path, problem.path))
+    )
+
+
+def _read_as_meant(raw: Mapping[str, Any], edits: Mapping[Location, str | None]) -> dict[str, Any]:
+    """A copy of `raw` with the key at each location left out, or renamed to the key given for it."""
     copy: Any = deepcopy(dict(raw))
-    for location, key in meant.items():
+    for location, key in edits.items():
         parent = copy
         for part in location[:-1]:
             parent = parent[part]

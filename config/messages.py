@@ -132,17 +132,18 @@ def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
             continue
         fields = {field.alias or name: field for name, field in current.model_fields.items()}
         field = fields.get(str(part))
-        current = _model_in(field.annotation) if field is not None else None
+        current = model_in(field.annotation) if field is not None else None
         if current is None:
             return []
     return [field.alias or name for name, field in current.model_fields.items()]
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field's annotation holds (`X`, `X | None`, `list[X]`), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for argument in getattr(annotation, "__args__", ()):
-        found = _model_in(argument)
+        found = model_in(argument)
         if found is not None:
             return found
     return None
