@@ -145,7 +145,10 @@ class _Builder:
 
     def _open(self, event: Any) -> None:
         if len(self.stack) >= MAX_DEPTH:
-            raise _at(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+            mark = event.start_mark  # named by the setting it is in: the full path would be 64 keys long
+            raise YamlProblem(
+                mark.line + 1, mark.column + 1, f"nested deeper than {MAX_DEPTH} levels", self._keys()[:2]
+            )
         value: Any = Mapping() if isinstance(event, yaml.MappingStartEvent) else []
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
