@@ -10,12 +10,22 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping, Sequence
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from config.messages import Problem, bounded, describe, path_text, quoted, validation_problem
+from config.messages import (
+    Problem,
+    bounded,
+    describe,
+    model_in,
+    path_text,
+    quoted,
+    suggested_key,
+    validation_problem,
+)
 from config.models import LabConfig
 from config.rules import check_lab
 from config.yaml_reader import Mapping as YamlMapping
@@ -36,15 +46,111 @@ class ConfigError(Exception):
 
 
 def parse_lab_config(raw: Mapping[str, Any]) -> LabConfig:
-    """Validate the `homelab:` keys (namespace stripped) into a LabConfig."""
+    """Validate the `homelab:` keys (namespace stripped) into a LabConfig.
+
+    One run reports every problem it can. A required key given misspelt is one problem, the
+    unknown key with its suggestion, not also "required key is missing". Problems of the shape
+    do not hide the rules across keys when the rest can be read without them (`_rules_beside`).
+    """
     try:
         config = LabConfig.model_validate(dict(raw))
     except ValidationError as error:
-        raise ConfigError([validation_problem(item, LabConfig) for item in error.errors()]) from None
+        errors = error.errors()
+        meant = _meant_keys(errors)
+        supplied = {(*loc[:-1], key) for loc, key in meant.items() if key is not None}
+        problems = [
+            validation_problem(item, LabConfig)
+            for item in errors
+            if not (item["type"] == "missing" and tuple(item["loc"]) in supplied)
+        ]
+        raise ConfigError([*problems, *_rules_beside(raw, errors, meant, supplied)]) from None
     problems = check_lab(config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+Location = tuple[int | str, ...]
+
+
+def _meant_keys(errors: Sequence[Any]) -> dict[Location, str | None]:
+    """Each unknown key's location, with the required (missing) key beside it that it misspells, if any."""
+    missing = {tuple(item["loc"]) for item in errors if item["type"] == "missing"}
+    meant: dict[Location, str | None] = {}
+    for item in errors:
+        if item["type"] == "extra_forbidden":
+            loc: Location = tuple(item["loc"])
+            key = suggested_key(LabConfig, loc)
+            meant[loc] = key if (*loc[:-1], key) in missing else None
+    return meant
+
+
+# Values that choose which rules apply: read as their default, the rules would judge another lab.
+_SHAPING = ("network.fabric",)
+
+
+def _rules_beside(
+    raw: Mapping[str, Any], errors: Sequence[Any], meant: Mapping[Location, str | None], supplied: set[Location]
+) -> list[Problem]:
+    """The rules' problems of the config read as meant: unknown keys left out (or a misspelt required key under
+    its name) and each wrong value that has a default left to it. A rule that names a wrong value is not
+    reported (it would judge the default, not what was written); with a wrong value that has no default
+    (a required key, a list item) the rules wait for the next run."""
+    edits: dict[Location, str | None] = dict(meant)
+    wrong: list[str] = []
+    for item in errors:
+        loc: Location = tuple(item["loc"])
+        if item["type"] == "extra_forbidden" or loc in supplied:
+            continue
+        if not _has_default(loc) or path_text(loc) in _SHAPING:
+            return []
+        edits[loc] = None
+        wrong.append(path_text(loc))
+    try:
+        config = LabConfig.model_validate(_read_as_meant(raw, edits))
+    except (ValidationError, LookupError, TypeError):  # what is left is wrong as well, or not where it was
+        return []
+    return [problem for problem in check_lab(config) if not any(_names(problem, path) for path in wrong)]
+
+
+def _has_default(loc: Location) -> bool:
+    """Whether the key at `loc` may be left out: a field with a default, or an entry of a mapping of values."""
+    model: type[BaseModel] | None = LabConfig
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(part, int):
+            if last:
+                return False  # leaving out a list item would move the items after it
+            continue
+        if model is None:
+            return last  # a key of a mapping of plain values (`network.bridgePorts.<host>`)
+        field = {field.alias or name: field for name, field in model.model_fields.items()}.get(part)
+        if field is None:
+            return False
+        if last:
+            return not field.is_required()
+        model = model_in(field.annotation)
+    return False
+
+
+def _names(problem: Problem, path: str) -> bool:
+    return path in problem.message or any(
+        one == other or one.startswith((other + ".", other + "["))
+        for one, other in ((problem.path, path), (path, problem.path))
+    )
+
+
+def _read_as_meant(raw: Mapping[str, Any], edits: Mapping[Location, str | None]) -> dict[str, Any]:
+    """A copy of `raw` with the key at each location left out, or renamed to the key given for it."""
+    copy: Any = deepcopy(dict(raw))
+    for location, key in edits.items():
+        parent = copy
+        for part in location[:-1]:
+            parent = parent[part]
+        value = parent.pop(location[-1])
+        if key is not None:
+            parent[key] = value
+    return copy
 
 
 def load_lab_config() -> LabConfig:
@@ -55,22 +161,33 @@ def load_lab_config() -> LabConfig:
 
 
 def _lab_config_from(values: Mapping[str, Any]) -> LabConfig:
-    """The `homelab:` keys of a full config map, validated; a misspelt namespace is a problem too."""
+    """The `homelab:` keys of a full config map, validated; a misspelt namespace is a problem too.
+
+    A section under a misspelt namespace (`homelb:cluster`) is still read as meant, so the
+    problems of its values show in the same run instead of "required key is missing".
+    """
     prefix = f"{NAMESPACE}:"
     raw = {key.removeprefix(prefix): _decode(value) for key, value in values.items() if key.startswith(prefix)}
     misspelt = [
-        Problem(
-            path_text([key]), f"unknown namespace (did you mean {quoted(NAMESPACE + ':' + key.partition(':')[2])}?)"
-        )
+        key
         for key in sorted(values)
         if ":" in key and key.partition(":")[0] != NAMESPACE and _close_to_namespace(key.partition(":")[0])
     ]
+    problems = [
+        Problem(path_text([key]), f"unknown namespace (did you mean {quoted(prefix + key.partition(':')[2])}?)")
+        for key in misspelt
+    ]
+    sections = {field.alias or name for name, field in LabConfig.model_fields.items()}
+    for key in misspelt:
+        section = key.partition(":")[2]
+        if section in sections and section not in raw:
+            raw[section] = _decode(values[key])
     try:
         config = parse_lab_config(raw)
     except ConfigError as error:
-        raise ConfigError([*misspelt, *error.problems]) from None
-    if misspelt:
-        raise ConfigError(misspelt)
+        raise ConfigError([*problems, *error.problems]) from None
+    if problems:
+        raise ConfigError(problems)
     return config
 
 
@@ -135,7 +252,16 @@ def _document(path: Path) -> Any:
     try:
         return read_yaml(text)
     except YamlProblem as problem:
-        raise ConfigError([Problem(f"{path}:{problem.line}:{problem.column}", problem.message)]) from None
+        message = f"{_key_path(problem.keys)}: {problem.message}" if problem.keys else problem.message
+        raise ConfigError([Problem(f"{path}:{problem.line}:{problem.column}", message)]) from None
+
+
+def _key_path(keys: Sequence[int | str]) -> str:
+    """YAML keys in the words of the problems: `config`, `homelab:cluster`, `workers` is `cluster.workers`."""
+    if len(keys) > 1 and keys[0] == "config":
+        first = str(keys[1])
+        return path_text([first.removeprefix(f"{NAMESPACE}:"), *keys[2:]])
+    return path_text(keys)
 
 
 def _config_mapping(path: Path, document: Any) -> YamlMapping:

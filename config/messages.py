@@ -116,9 +116,14 @@ _MESSAGES: dict[str, Callable[[Any, dict[str, Any]], str]] = {
 
 
 def _suggestion(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
-    known = _keys_at(model, loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    close = suggested_key(model, loc)
+    return f" (did you mean '{close}'?)" if close else ""
+
+
+def suggested_key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
+    """The known key an unknown key at `loc` is most likely a misspelling of, if any is close."""
+    close = difflib.get_close_matches(str(loc[-1]), _keys_at(model, loc[:-1]), n=1)
+    return close[0] if close else None
 
 
 def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
@@ -129,17 +134,18 @@ def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
             continue
         fields = {field.alias or name: field for name, field in current.model_fields.items()}
         field = fields.get(str(part))
-        current = _model_in(field.annotation) if field is not None else None
+        current = model_in(field.annotation) if field is not None else None
         if current is None:
             return []
     return [field.alias or name for name, field in current.model_fields.items()]
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field's annotation holds (`X`, `X | None`, `list[X]`), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for argument in getattr(annotation, "__args__", ()):
-        found = _model_in(argument)
+        found = model_in(argument)
         if found is not None:
             return found
     return None

@@ -4,7 +4,7 @@ Field names are snake_case in Python and camelCase in the stack file. Every
 model forbids unknown keys. Rules that involve more than one field live in
 `config.rules`, so the models stay a plain description of the shape.
 
-The size of a lab is bounded (`MAX_*`; the README says why: pod networks,
+The size of a lab is bounded (`MAX_*`; docs/configuration.md says why: pod networks,
 Proxmox ids, what a Proxmox cluster holds), so no stack file makes a plan unbounded.
 """
 

@@ -8,14 +8,15 @@ field's description). Then the types (title and description, from the schema)
 and the rules across keys (each check's docstring in config.rules). One source
 for each: the models, the types, the checks.
 
-    python -m config.reference                    print the reference
-    python -m config.reference --write README.md  rewrite the marked section in place
-    python -m config.reference --check README.md  exit 1 if the marked section is stale
+    python -m config.reference                                print the reference
+    python -m config.reference --write docs/configuration.md  rewrite the marked section in place
+    python -m config.reference --check docs/configuration.md  exit 1 if the marked section is stale
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import inspect
 import json
 import sys
@@ -31,7 +32,8 @@ from config.types import SCHEMA_TYPES
 
 START_MARKER = "<!-- config-reference:start -->"
 END_MARKER = "<!-- config-reference:end -->"
-WRITE_COMMAND = "python -m config.reference --write README.md"
+DOCUMENT = "docs/configuration.md"
+WRITE_COMMAND = f"python -m config.reference --write {DOCUMENT}"
 
 
 class Row(NamedTuple):
@@ -162,6 +164,7 @@ def rule_summaries() -> list[str]:
     return [" ".join(inspect.getdoc(check).split()) for check in CHECKS]  # type: ignore[union-attr]
 
 
+@functools.cache  # pure: the models, the types and the checks do not change in a process
 def render() -> str:
     """The whole reference as Markdown (no trailing blank line)."""
     lines = [
@@ -199,15 +202,15 @@ class MarkersError(ValueError):
     """The text has no well-formed pair of config-reference markers."""
 
 
-def update_readme(readme_text: str) -> str:
-    """The README with everything between the markers replaced by the reference."""
-    start = readme_text.find(START_MARKER)
-    end = readme_text.find(END_MARKER)
+def update_document(text: str) -> str:
+    """The document with everything between the markers replaced by the reference."""
+    start = text.find(START_MARKER)
+    end = text.find(END_MARKER)
     if start < 0 or end < 0:
         raise MarkersError(f"has no config-reference markers ({START_MARKER} ... {END_MARKER})")
-    if end < start or readme_text.count(START_MARKER) != 1 or readme_text.count(END_MARKER) != 1:
+    if end < start or text.count(START_MARKER) != 1 or text.count(END_MARKER) != 1:
         raise MarkersError(f"needs exactly one {START_MARKER} followed by one {END_MARKER}")
-    return f"{readme_text[: start + len(START_MARKER)]}\n{render()}\n{readme_text[end:]}"
+    return f"{text[: start + len(START_MARKER)]}\n{render()}\n{text[end:]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -215,8 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m config.reference", description="The configuration reference, from the stack config models."
     )
     action = parser.add_mutually_exclusive_group()
-    action.add_argument("--write", type=Path, metavar="README", help="rewrite the marked section of this file")
-    action.add_argument("--check", type=Path, metavar="README", help="exit 1 if the marked section is out of date")
+    action.add_argument("--write", type=Path, metavar="FILE", help="rewrite the marked section of this file")
+    action.add_argument("--check", type=Path, metavar="FILE", help="exit 1 if the marked section is out of date")
     args = parser.parse_args(argv)
     path: Path | None = args.write or args.check
     if path is None:
@@ -227,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     text = path.read_text(encoding="utf-8")
     try:
-        updated = update_readme(text)
+        updated = update_document(text)
     except MarkersError as error:
         print(f"{path.name} {error}", file=sys.stderr)
         return 1

@@ -21,7 +21,9 @@ from typing import Any
 import yaml
 
 MAX_DEPTH = 64
-MAX_VALUES = 20_000
+# Only aliases take a stack file (at most 1 MiB, two bytes a value at the least) past this many values, so a
+# large lab reaches the model, whose bounds name the key (`cluster.workers: 5000 entries, at most 250`).
+MAX_VALUES = 100_000
 MAX_NUMBER_DIGITS = 1_000
 
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -47,12 +49,16 @@ _Resolver.add_implicit_resolver(_TAG + "int", re.compile(f"^(?:{_INT.pattern})$"
 _Resolver.add_implicit_resolver(_TAG + "float", re.compile(f"^(?:{_FLOAT.pattern})$"), list("-+0123456789."))
 
 
-class YamlProblem(Exception):
-    """Where (1-based line and column) and what."""
+Key = str | int
+TAB_MESSAGE = "a tab where YAML wants spaces (YAML never indents with tabs): replace it with spaces"
 
-    def __init__(self, line: int, column: int, message: str) -> None:
+
+class YamlProblem(Exception):
+    """Where (1-based line and column, and the keys of the collection it is in, when known) and what."""
+
+    def __init__(self, line: int, column: int, message: str, keys: tuple[Key, ...] = ()) -> None:
         super().__init__(f"{line}:{column}: {message}")
-        self.line, self.column, self.message = line, column, message
+        self.line, self.column, self.message, self.keys = line, column, message, keys
 
 
 class Mapping(dict[str, Any]):
@@ -91,6 +97,9 @@ def read_yaml(text: str) -> Any:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         message = " ".join(str(error.problem or error.context or "not valid YAML").split())
+        if mark is not None and _is_tab(text, mark.index):
+            # PyYAML words a tab three ways ("cannot start any token", "violates indentation", ...).
+            message = TAB_MESSAGE
         raise YamlProblem(mark.line + 1 if mark else 1, mark.column + 1 if mark else 1, message) from None
     except yaml.reader.ReaderError as error:  # a character YAML does not allow, by offset
         line = text.count("\n", 0, error.position) + 1
@@ -101,6 +110,10 @@ def read_yaml(text: str) -> Any:
         raise YamlProblem(1, 1, " ".join(str(error).split())) from None
     finally:
         resolver.dispose()
+
+
+def _is_tab(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and text[index] == "\t"
 
 
 class _Builder:
@@ -132,7 +145,10 @@ class _Builder:
 
     def _open(self, event: Any) -> None:
         if len(self.stack) >= MAX_DEPTH:
-            raise _at(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+            mark = event.start_mark  # named by the setting it is in: the full path would be 64 keys long
+            raise YamlProblem(
+                mark.line + 1, mark.column + 1, f"nested deeper than {MAX_DEPTH} levels", self._keys()[:2]
+            )
         value: Any = Mapping() if isinstance(event, yaml.MappingStartEvent) else []
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
@@ -168,13 +184,24 @@ class _Builder:
         parent = self.stack[-1]
         parent.weight += weight
         if parent.weight > MAX_VALUES:
-            raise _at(mark, f"more than {MAX_VALUES} values (aliases counted each time they are used)")
+            message = f"more than {MAX_VALUES} values (aliases counted each time they are used)"
+            raise YamlProblem(mark.line + 1, mark.column + 1, message, self._keys())
         if isinstance(parent.value, list):
             parent.value.append(value)
         elif parent.key_mark is None:
             self._key(parent, value, mark)
         else:
             self._entry(parent, value, mark)
+
+    def _keys(self) -> tuple[Key, ...]:
+        """The keys from the document's top to the innermost collection being read."""
+        keys: list[Key] = []
+        for outer in self.stack[:-1]:
+            if isinstance(outer.value, list):
+                keys.append(len(outer.value))
+            else:
+                keys.append("<<" if isinstance(outer.key, _Merge) else str(outer.key))
+        return tuple(keys)
 
     def _key(self, parent: _Open, key: Any, mark: Any) -> None:
         if isinstance(key, list | dict):

@@ -12,9 +12,14 @@ import posixpath
 from collections.abc import Callable
 from typing import Any
 
+import yaml
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
 Outputs = dict[str, Any]
+# In every value a provider computes and no plan can know (certificates, keys, tokens, configs), as is
+# and base64-encoded, so that what the plan shows never passes a stand-in off as the lab's own.
+MOCK_MARK = "MOCK"
+_MOCK_MARK_BASE64 = "TU9DSw=="
 _MOCK_START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 _RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -24,7 +29,7 @@ def _digest(*parts: object, length: int = 64) -> str:
 
 
 def _pem(kind: str, seed: str) -> str:
-    return f"-----BEGIN {kind}-----\nMOCK{_digest(kind, seed)}\n-----END {kind}-----\n"
+    return f"-----BEGIN {kind}-----\n{MOCK_MARK}{_digest(kind, seed)}\n-----END {kind}-----\n"
 
 
 def _private_key(args: MockResourceArgs) -> tuple[str, Outputs]:
@@ -70,8 +75,22 @@ def _guest(args: MockResourceArgs) -> tuple[str, Outputs]:
     return str(int(args.inputs["vmId"])), dict(args.inputs)
 
 
+class _FactoryYaml(yaml.SafeDumper):
+    """YAML as the image factory marshals a schematic (Go yaml.v3): 4 spaces, list items indented."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def schematic_id(schematic: str) -> str:
+    """The id the image factory gives a schematic: the SHA-256 of its canonical YAML, so the plan's is the real
+    one (the qemu-guest-agent schematic is the factory's well-known `ce4c9805...`)."""
+    canonical = yaml.dump(yaml.safe_load(schematic), Dumper=_FactoryYaml, indent=4, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def _schematic(args: MockResourceArgs) -> tuple[str, Outputs]:
-    return _digest(args.inputs.get("schematic", "")), dict(args.inputs)
+    return schematic_id(args.inputs.get("schematic", "")), dict(args.inputs)
 
 
 def _talos_secrets(args: MockResourceArgs) -> tuple[str, Outputs]:
@@ -109,10 +128,10 @@ def _kubeconfig(args: MockResourceArgs) -> tuple[str, Outputs]:
     node = args.inputs.get("endpoint") or args.inputs["node"]
     raw = (
         "apiVersion: v1\nkind: Config\nclusters:\n- name: homelab\n  cluster:\n"
-        f"    server: https://{node}:6443\n    certificate-authority-data: TU9DSw==\n"
+        f"    server: https://{node}:6443\n    certificate-authority-data: {_MOCK_MARK_BASE64}\n"
         "contexts:\n- name: admin@homelab\n  context: {cluster: homelab, user: admin@homelab}\n"
         "current-context: admin@homelab\nusers:\n- name: admin@homelab\n"
-        "  user: {client-certificate-data: TU9DSw==, client-key-data: TU9DSw==}\n"
+        f"  user: {{client-certificate-data: {_MOCK_MARK_BASE64}, client-key-data: {_MOCK_MARK_BASE64}}}\n"
     )
     return args.name, {
         **args.inputs,
@@ -173,7 +192,7 @@ def _image_urls(args: dict[str, Any]) -> Outputs:
 def _machine_configuration(args: dict[str, Any]) -> Outputs:
     # Everything the provider builds the config from, so a change of any of them changes the config.
     seed = _digest(*(args.get(key) for key in _MACHINE_CONFIGURATION_INPUTS))
-    text = f"version: v1alpha1\nmachine:\n  type: {args.get('machineType')}\n  token: MOCK{seed[:16]}\n"
+    text = f"version: v1alpha1\nmachine:\n  type: {args.get('machineType')}\n  token: {MOCK_MARK}{seed[:16]}\n"
     return {**args, "machineConfiguration": text}
 
 
@@ -182,7 +201,8 @@ def _talos_config(args: dict[str, Any]) -> Outputs:
     nodes = ", ".join(args.get("nodes", []))
     name = args.get("clusterName", "homelab")
     text = (
-        f"context: {name}\ncontexts:\n  {name}:\n    endpoints: [{endpoints}]\n    nodes: [{nodes}]\n    ca: TU9DSw==\n"
+        f"context: {name}\ncontexts:\n  {name}:\n    endpoints: [{endpoints}]\n    nodes: [{nodes}]\n"
+        f"    ca: {_MOCK_MARK_BASE64}\n"
     )
     return {**args, "talosConfig": text}
 
@@ -208,15 +228,37 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 class LabMocks(Mocks):
+    """The stand-ins; `made_up` collects the text they invented that no plan can know (it carries the mark)."""
+
     def __init__(self, previous: Outputs | None = None) -> None:
         self.previous = previous
+        self.made_up: set[str] = set()
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, Outputs]:
         if args.typ == STACK_REFERENCE:
             # The program reading its own stack: the outputs of the last `up` (none before the first).
             return str(args.resource_id), {"name": args.resource_id, "outputs": self.previous or {}}
-        return RESOURCES.get(args.typ, _echo)(args)
+        resource_id, outputs = RESOURCES.get(args.typ, _echo)(args)
+        self.made_up.update(_invented(outputs, args.inputs))
+        return resource_id, outputs
 
     def call(self, args: MockCallArgs) -> tuple[Outputs, list[tuple[str, str]]]:
         handler = CALLS.get(args.token)
-        return (handler(args.args) if handler else dict(args.args)), []
+        outputs = handler(args.args) if handler else dict(args.args)
+        self.made_up.update(_invented(outputs, args.args))
+        return outputs, []
+
+
+def _invented(outputs: Any, inputs: Any) -> list[str]:
+    """The marked text in `outputs` that is not an echo of the same place in `inputs`."""
+    if outputs == inputs:
+        return []
+    if isinstance(outputs, dict):
+        given: dict[str, Any] = inputs if isinstance(inputs, dict) else {}
+        return [text for key, value in outputs.items() for text in _invented(value, given.get(key))]
+    if isinstance(outputs, list):
+        given_items: list[Any] = inputs if isinstance(inputs, list) and len(inputs) == len(outputs) else []
+        pairs = zip(outputs, given_items or [None] * len(outputs), strict=True)
+        return [text for value, given_item in pairs for text in _invented(value, given_item)]
+    marked = isinstance(outputs, str) and (MOCK_MARK in outputs or _MOCK_MARK_BASE64 in outputs)
+    return [outputs] if marked else []

@@ -32,6 +32,8 @@ class PlanResult:
     invokes: list[InvokeRecord]
     outputs: dict[str, Any]
     secret_outputs: list[str]
+    # Text the mocks invented where a provider computes a value (certificates, keys, configs).
+    made_up: frozenset[str] = frozenset()
 
     def by_type(self, type_token: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_token]
@@ -67,6 +69,7 @@ def run_plan(config: LabConfig, stack: str = "dev", previous: dict[str, Any] | N
         invokes=sorted(monitor.invokes, key=lambda r: (r.token, repr(r.args))),
         outputs=outputs,
         secret_outputs=secret_outputs,
+        made_up=frozenset(mocks.made_up),
     )
 
 

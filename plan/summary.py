@@ -6,11 +6,13 @@ import json
 from typing import Any
 
 from components import outputs
+from plan.choices import choice_lines, choices, manual_steps
 from plan.graph import dependency_order, longest_chain
 from plan.inventory import guest_rows, host_totals
 from plan.run import PlanResult
 
 PROVIDER_PREFIX = "pulumi:providers:"
+KNOWN_AFTER_UP = "(known after pulumi up)"
 
 
 def _components(result: PlanResult) -> list[tuple[str, str, int]]:
@@ -55,8 +57,21 @@ def summary_data(result: PlanResult) -> dict[str, Any]:
             "routesMacos": outputs.laptop_routes_macos(config),
             "httpsUrl": outputs.site_https_url(config),
         },
-        "outputs": result.outputs,
+        "choices": choices(config),
+        "manualSteps": manual_steps(config, result.stack),
+        "outputs": {name: _as_planned(value, result.made_up) for name, value in result.outputs.items()},
     }
+
+
+def _as_planned(value: Any, made_up: frozenset[str]) -> Any:
+    """An output as the plan knows it: what a provider computes (a mock stood in) is not known yet."""
+    if isinstance(value, dict):
+        return {key: _as_planned(item, made_up) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_planned(item, made_up) for item in value]
+    if isinstance(value, str) and any(text and text in value for text in made_up):
+        return KNOWN_AFTER_UP
+    return value
 
 
 def summary_json(result: PlanResult) -> str:
@@ -87,6 +102,9 @@ def summary_text(result: PlanResult) -> str:
         "Components, in dependency order:",
         *(f"  {c['name']:<22} {c['type']:<38} {plural(c['resources'], 'resource')}" for c in data["components"]),
         "",
+        "Your choices (the stack file, with the defaults it leaves):",
+        *choice_lines(data["choices"]),
+        "",
         "Guests (addresses reserved in the router's DHCP on the lab bridge):",
         *(_guest_line(guest) for guest in data["guests"]),
         f"  router WAN address {data['router']['wan']}",
@@ -101,11 +119,16 @@ def summary_text(result: PlanResult) -> str:
         f"  /etc/hosts:  {data['laptop']['hostsLine']}",
         *(f"  Linux:       {route}" for route in data["laptop"]["routesLinux"]),
         *(f"  macOS:       {route}" for route in data["laptop"]["routesMacos"]),
-        f"  HTTPS:       {data['laptop']['httpsUrl']} once the lab CA is trusted "
-        "(pulumi stack output caCertificate > lab-ca.pem; README: Trusting the lab CA)",
-        f"  then:        ./dev check --stack {data['stack']}   (every hop of the request path, from this machine)",
+        f"  HTTPS:       {data['laptop']['httpsUrl']} once the lab CA is trusted",
         "",
-        "Stack outputs:",
-        *(f"  {name}: {json.dumps(value)}" for name, value in sorted(data["outputs"].items())),
+        "Left for you to do (no pulumi up does these):",
+        *(f"  {index}. {step}" for index, step in enumerate(data["manualSteps"], start=1)),
+        "",
+        f"Stack outputs ({KNOWN_AFTER_UP}: computed by a provider, not by this plan):",
+        *(f"  {name}: {_output_text(value)}" for name, value in sorted(data["outputs"].items())),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _output_text(value: Any) -> str:
+    return value if value == KNOWN_AFTER_UP else json.dumps(value)

@@ -177,7 +177,7 @@ def require_schemas(*files: str) -> Path:
     found = "not found" if not folder.is_dir() else "incomplete"
     message = (
         f"upstream schemas {found} in {folder}: put {wanted} there, unmodified from upstream "
-        "(README: Upstream schemas), or set HOMELAB_SCHEMAS_DIR to the folder that holds them"
+        "(docs/development.md: Upstream schemas), or set HOMELAB_SCHEMAS_DIR to the folder that holds them"
     )
     if os.environ.get("CI"):
         pytest.fail(message)

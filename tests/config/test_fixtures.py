@@ -2,7 +2,8 @@
 
 Each file in tests/fixtures/invalid/<category>/ is a stack with one mistake and the exact
 problem line(s) it must produce, as `# expect: <line>` header comments (`{file}` stands for
-the file's path). Through `homelab plan` the same lines reach stderr with exit 2.
+the file's path). One test per fixture: `homelab plan`, `homelab diff` and `homelab check` print
+exactly those lines on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pulumi.runtime import config as runtime_config
 
 from cli.exit_codes import ExitCode
 from cli.main import main
-from config.loading import ConfigError, apply_stack_file, load_lab_config, load_stack_file, parse_lab_config
+from config.loading import ConfigError, load_stack_file, parse_lab_config
 from tests.support import INVALID, REPO, VALID
 
 EXAMPLE = REPO / "Pulumi.dev.yaml"
@@ -97,43 +98,47 @@ def test_valid_stack_loads(path: Path) -> None:
     assert parse_lab_config(dumped) == config
 
 
+@pytest.fixture(scope="module")
+def out_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where refused plans would write (one folder for all: a folder per test costs more than the test)."""
+    return tmp_path_factory.mktemp("refused-plans")
+
+
 @pytest.mark.parametrize("path", INVALID_STACKS, ids=_id)
-def test_invalid_stack_reports_exactly_its_problems(path: Path) -> None:
+def test_invalid_stack_gives_exactly_its_problems_in_every_command(
+    path: Path, out_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan` (through Pulumi's runtime config, as `pulumi up` reads it), `diff` and `check` (the
+    file read directly) refuse the stack with exit 2 and the same lines, one per problem, nothing else."""
+    out = out_root / _id(path).replace("/", "-")
+    expected = sorted(_expected(path))
+    for command, argv in (
+        ("plan", ["plan", "--config-file", str(path), "--out", str(out)]),
+        ("diff", ["diff", str(path), str(EXAMPLE)]),
+        ("check", ["check", "--config-file", str(path)]),  # refused before any probe
+    ):
+        runtime_config.set_all_config({}, [])
+        code = main(argv)
+
+        captured = capsys.readouterr()
+        assert code == ExitCode.INVALID == 2
+        header, *problems = _stderr_lines(captured.err)
+        assert header == f"homelab {command}: invalid config in {path}:"
+        assert sorted(problems) == expected, command
+        for problem in problems:
+            assert not any(word in problem for word in PYTHON_WORDS), problem
+            assert len(problem) < 400
+        assert captured.out == ""
+    assert not out.exists()
+
+
+def test_config_error_text_is_its_problems_one_per_line() -> None:
+    path = INVALID / "cross-field" / "many-problems-at-once.yaml"
     with pytest.raises(ConfigError) as caught:
         load_stack_file(path)
 
-    problems = [str(problem) for problem in caught.value.problems]
-    assert sorted(problems) == sorted(_expected(path))
-    assert str(caught.value) == "\n".join(problems)
-    for problem in problems:
-        assert "\n" not in problem
-        assert not any(word in problem for word in PYTHON_WORDS), problem
-        assert len(problem) < 400
-
-
-@pytest.mark.parametrize("path", INVALID_STACKS, ids=_id)
-def test_invalid_stack_reports_the_same_through_pulumi_config(path: Path) -> None:
-    with pytest.raises(ConfigError) as caught:
-        apply_stack_file(path)  # problems of the file itself (bytes, YAML) stop here
-        load_lab_config()
-
+    assert str(caught.value) == "\n".join(str(problem) for problem in caught.value.problems)
     assert sorted(str(problem) for problem in caught.value.problems) == sorted(_expected(path))
-
-
-@pytest.mark.parametrize("path", INVALID_STACKS, ids=_id)
-def test_plan_refuses_invalid_stack(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "plan"
-
-    code = main(["plan", "--config-file", str(path), "--out", str(out)])
-
-    captured = capsys.readouterr()
-    assert code == ExitCode.INVALID == 2
-    stderr = _stderr_lines(captured.err)
-    for line in _expected(path):
-        assert line in stderr
-    assert "Traceback" not in captured.err
-    assert captured.out == ""
-    assert not out.exists()
 
 
 @pytest.mark.parametrize("name", SUBPROCESS_STACKS)
@@ -160,21 +165,47 @@ def test_plan_process_exits_2_without_traceback(name: str, tmp_path: Path) -> No
     assert list(out.iterdir()) == []
 
 
-def test_readme_typo_in_a_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = EXAMPLE.read_text(encoding="utf-8")
-    assert text.count("    cidr: 192.168.1.0/24") == 1
-    stack = tmp_path / "Pulumi.typo.yaml"
-    stack.write_text(text.replace("    cidr: 192.168.1.0/24", "    cdir: 192.168.1.0/24"), encoding="utf-8")
-
-    with pytest.raises(ConfigError) as caught:
-        load_stack_file(stack)
-    assert "network.cdir: unknown key (did you mean 'cidr'?)" in [str(problem) for problem in caught.value.problems]
-
-    assert main(["plan", "--config-file", str(stack)]) == 2
-    assert "network.cdir: unknown key (did you mean 'cidr'?)" in _stderr_lines(capsys.readouterr().err)
-
-
 @pytest.mark.parametrize("name", ["other-namespaces-every-type", "anchors-and-merge-keys", "five-control-planes"])
 def test_unusual_but_legitimate_stack_plans(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--config-file", str(VALID / f"{name}.yaml")]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def _edited_example(edits: dict[str, str]) -> str:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+WORKER_1 = "{name: worker-1, address: 192.168.1.202, vmId: 202}"
+WORKER_2 = "{name: worker-2, address: 192.168.1.203, vmId: 203}"
+CLIENT = "{name: talos-client, address: 192.168.1.204, vmId: 204}"
+DOCUMENTED_MISTAKES = {
+    "README.md": {
+        "    cidr: 192.168.1.0/24": "    cdir: 192.168.1.0/24",
+        WORKER_2: WORKER_2.replace("192.168.1.203", "192.168.2.9"),
+        CLIENT: CLIENT.replace("vmId: 204", "vmId: 203"),
+    },
+    "docs/configuration.md": {
+        WORKER_1: WORKER_1.replace("vmId: 202}", "vmId: 202, memoryMb: 4096}"),
+        WORKER_2: WORKER_2.replace("192.168.1.203", "192.168.2.9"),
+        CLIENT: CLIENT.replace("vmId: 204", "vmId: 203"),
+    },
+}
+
+
+@pytest.mark.parametrize("document", sorted(DOCUMENTED_MISTAKES))
+def test_the_documented_refusal_is_real_output(
+    document: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Three mistakes, one run: the example in the docs is what `homelab plan` prints, in its order."""
+    text = (REPO / document).read_text(encoding="utf-8")
+    header = "homelab plan: invalid config in Pulumi.mylab.yaml:\n"
+    shown = header + text.split(header, 1)[1].split("```", 1)[0]
+    (tmp_path / "Pulumi.mylab.yaml").write_text(_edited_example(DOCUMENTED_MISTAKES[document]), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["plan", "--config-file", "Pulumi.mylab.yaml"]) == 2
+    assert capsys.readouterr().err == shown

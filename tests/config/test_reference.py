@@ -1,4 +1,4 @@
-"""The configuration reference (config.reference) and the README section it fills."""
+"""The configuration reference (config.reference) and the section of docs/configuration.md it fills."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from config.rules import CHECKS
 from config.types import SCHEMA_TYPES
 from tests.support import REPO
 
-README = REPO / "README.md"
+REFERENCE_DOCUMENT = REPO / reference.DOCUMENT
 
 
 def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
@@ -187,35 +187,31 @@ def test_types_table_lists_every_type_with_what_it_accepts(rendered: str) -> Non
         assert f"| {title} | {text} |" in rendered
 
 
-def test_deterministic() -> None:
-    assert reference.render() == reference.render()
-
-
-# --- the README section --------------------------------------------------------
+# --- the marked section --------------------------------------------------------
 
 START, END = reference.START_MARKER, reference.END_MARKER
-README_WITH_MARKERS = (
+DOCUMENT_WITH_MARKERS = (
     f"# homelab\n\nIntro.\n\n## Configuration\n\n{START}\nstale text\n{END}\n\n## Operations\n\nMore.\n"
 )
 
 
-def test_update_readme_fills_the_marked_section() -> None:
-    updated = reference.update_readme(README_WITH_MARKERS)
+def test_update_document_fills_the_marked_section() -> None:
+    updated = reference.update_document(DOCUMENT_WITH_MARKERS)
     assert updated.startswith(f"# homelab\n\nIntro.\n\n## Configuration\n\n{START}\n")
     assert updated.endswith(f"\n{END}\n\n## Operations\n\nMore.\n")
     assert "stale text" not in updated
     assert reference.render() in updated
 
 
-def test_update_readme_is_idempotent() -> None:
-    once = reference.update_readme(README_WITH_MARKERS)
-    assert reference.update_readme(once) == once
+def test_update_document_is_idempotent() -> None:
+    once = reference.update_document(DOCUMENT_WITH_MARKERS)
+    assert reference.update_document(once) == once
 
 
-def test_update_readme_touches_only_the_marked_section() -> None:
-    updated = reference.update_readme(README_WITH_MARKERS)
-    before, _, _ = README_WITH_MARKERS.partition(START)
-    _, _, after = README_WITH_MARKERS.partition(END)
+def test_update_document_touches_only_the_marked_section() -> None:
+    updated = reference.update_document(DOCUMENT_WITH_MARKERS)
+    before, _, _ = DOCUMENT_WITH_MARKERS.partition(START)
+    _, _, after = DOCUMENT_WITH_MARKERS.partition(END)
     assert updated.partition(START)[0] == before
     assert updated.partition(END)[2] == after
 
@@ -225,25 +221,25 @@ def test_update_readme_touches_only_the_marked_section() -> None:
     ["# homelab\n", f"# homelab\n{START}\n", f"{END}\n{START}\n", f"{START}\n{START}\n{END}\n"],
     ids=["none", "no-end", "reversed", "twice"],
 )
-def test_update_readme_refuses_missing_or_broken_markers(text: str) -> None:
+def test_update_document_refuses_missing_or_broken_markers(text: str) -> None:
     with pytest.raises(reference.MarkersError) as caught:
-        reference.update_readme(text)
+        reference.update_document(text)
     missing = START not in text or END not in text
     assert str(caught.value).startswith("has no config-reference markers" if missing else "needs exactly one")
 
 
 def test_markers_at_the_very_start_of_the_text() -> None:
-    assert reference.update_readme(f"{START}\nold\n{END}\n") == f"{START}\n{reference.render()}\n{END}\n"
+    assert reference.update_document(f"{START}\nold\n{END}\n") == f"{START}\n{reference.render()}\n{END}\n"
 
 
 def test_check_and_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     readme = tmp_path / "README.md"
-    readme.write_text(README_WITH_MARKERS, encoding="utf-8")
+    readme.write_text(DOCUMENT_WITH_MARKERS, encoding="utf-8")
     assert reference.main(["--check", str(readme)]) == 1
     assert "out of date" in capsys.readouterr().err
     assert reference.main(["--write", str(readme)]) == 0
     assert reference.main(["--check", str(readme)]) == 0
-    assert readme.read_text(encoding="utf-8") == reference.update_readme(README_WITH_MARKERS)
+    assert readme.read_text(encoding="utf-8") == reference.update_document(DOCUMENT_WITH_MARKERS)
 
 
 def test_check_without_markers_fails_clearly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -260,9 +256,10 @@ def test_check_of_a_missing_file_fails(tmp_path: Path, capsys: pytest.CaptureFix
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_readme_reference_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
-    """`--check README.md`: fails (never skips) when README.md, its markers or a fresh reference are missing."""
-    status = reference.main(["--check", str(README)])
+def test_the_documented_reference_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--check docs/configuration.md`: fails (never skips) when the file, its markers or a fresh reference are
+    missing."""
+    status = reference.main(["--check", str(REFERENCE_DOCUMENT)])
     assert status == 0, capsys.readouterr().err.strip()
 
 
@@ -275,7 +272,7 @@ def test_help_names_the_command_and_its_options(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         reference.main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert text.startswith("usage: python -m config.reference [-h] [--write README | --check README]")
+    assert text.startswith("usage: python -m config.reference [-h] [--write FILE | --check FILE]")
     assert "The configuration reference, from the stack config models." in text
-    assert "--write README rewrite the marked section of this file" in text
-    assert "--check README exit 1 if the marked section is out of date" in text
+    assert "--write FILE rewrite the marked section of this file" in text
+    assert "--check FILE exit 1 if the marked section is out of date" in text

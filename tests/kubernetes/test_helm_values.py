@@ -211,8 +211,6 @@ def test_metallb_announces_from_control_planes_only_without_workers(
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 @pytest.mark.parametrize("release", sorted(RELEASES))
-def test_values_are_deterministic_plain_data(release: str, stack: str) -> None:
-    render = RELEASES[release][1]
-    first, second = render(stack_config(stack)), render(stack_config(stack))
-    assert yaml.safe_dump(first, sort_keys=False) == yaml.safe_dump(second, sort_keys=False)
-    assert json.loads(json.dumps(first)) == first
+def test_values_are_plain_data(release: str, stack: str) -> None:
+    values = RELEASES[release][1](stack_config(stack))
+    assert json.loads(json.dumps(values)) == values

@@ -156,7 +156,7 @@ def test_manifests_are_complete(name: str) -> None:
 
 @pytest.mark.parametrize("stack", sorted(STACKS))
 @pytest.mark.parametrize("name", sorted(ALL))
-def test_manifests_are_deterministic(name: str, stack: str) -> None:
-    first, second = ALL[name](stack_config(stack)), ALL[name](stack_config(stack))
-    assert json.dumps(first) == json.dumps(second)
-    assert yaml.safe_load(yaml.safe_dump(first)) == first
+def test_manifests_are_plain_data(name: str, stack: str) -> None:
+    manifest = ALL[name](stack_config(stack))
+    assert json.loads(json.dumps(manifest)) == manifest
+    assert yaml.safe_load(yaml.safe_dump(manifest)) == manifest

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from cli.stacks import new_stack_text
 from tests.support import REPO, file_tree, run_homelab
 
@@ -28,6 +29,18 @@ def test_an_unknown_stack_names_the_stacks_there_are(project: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"homelab plan: no stack prod: {project / 'Pulumi.prod.yaml'} does not exist (stacks in {project}: dev, lab2)"
+    ]
+
+
+@pytest.mark.parametrize("argv", [["plan", "--stack", "prod"], ["diff", "prod", "dev"], ["diff", "dev", "prod"]])
+def test_every_command_words_an_unknown_stack_the_same(
+    argv: list[str], project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(project)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"homelab {argv[0]}: no stack prod: {project / 'Pulumi.prod.yaml'} does not exist "
+        f"(stacks in {project}: dev, lab2)"
     ]
 
 

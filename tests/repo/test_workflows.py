@@ -21,9 +21,9 @@ from tests.network.tools import require_tools
 from tests.repo.workflows import CI, PREVIEW, load, steps, triggers, uses
 from tests.support import REPO
 
-README = REPO / "README.md"
+DEVELOPMENT = REPO / "docs" / "development.md"
 
-# The repository secrets the workflows use. README.md documents each under "GitHub workflows".
+# The repository secrets the workflows use. docs/development.md documents each under "GitHub workflows".
 DOCUMENTED_SECRETS = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "PROXMOX_VE_API_TOKEN", "GITHUB_TOKEN")
 
 _SECRET = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
@@ -227,20 +227,20 @@ def _headings(lines: list[str]) -> dict[int, int]:
     return headings
 
 
-def _readme_section(title: str) -> str:
-    assert README.is_file(), "README.md is missing: it documents the workflows' secrets"
-    lines = README.read_text(encoding="utf-8").splitlines()
+def _section(title: str) -> str:
+    assert DEVELOPMENT.is_file(), "docs/development.md is missing: it documents the workflows' secrets"
+    lines = DEVELOPMENT.read_text(encoding="utf-8").splitlines()
     headings = _headings(lines)
     starts = [index for index in headings if lines[index].lstrip("#").strip() == title]
-    assert starts, f'README.md has no "{title}" heading'
+    assert starts, f'docs/development.md has no "{title}" heading'
     start, level = starts[0], headings[starts[0]]
     end = next((index for index in sorted(headings) if index > start and headings[index] <= level), len(lines))
     return "\n".join(lines[start + 1 : end])
 
 
 @pytest.mark.parametrize("secret", DOCUMENTED_SECRETS)
-def test_readme_documents_the_secret(secret: str) -> None:
-    assert secret in _readme_section("GitHub workflows"), f'README.md, "GitHub workflows": document {secret}'
+def test_development_docs_document_the_secret(secret: str) -> None:
+    assert secret in _section("GitHub workflows"), f'docs/development.md, "GitHub workflows": document {secret}'
 
 
 def test_ci_installs_one_uv_checked_by_hash() -> None:

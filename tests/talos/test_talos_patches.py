@@ -11,8 +11,7 @@ from jsonschema import Draft202012Validator
 
 from components.talos.patches import LAB_LINK_ALIAS, cluster_endpoint, node_patches, patches_document
 from config.guests import Guest, Role, client_guest, talos_nodes
-from config.loading import load_stack_file
-from tests.support import REPO, STACKS, require_schema, stack_config
+from tests.support import REPO, require_schema, stack_config
 
 DEV = REPO / "Pulumi.dev.yaml"
 HA = REPO / "tests/fixtures/valid/ha-two-hosts.yaml"
@@ -187,13 +186,6 @@ def test_single_control_plane_endpoint_is_the_first_control_plane() -> None:
 def test_control_planes_take_workloads_only_without_workers(stack: str, allowed: bool) -> None:
     for name in _control_planes(stack):
         assert _v1alpha1(_documents(stack, name))["cluster"]["allowSchedulingOnControlPlanes"] is allowed
-
-
-@pytest.mark.parametrize(("stack", "name"), _all_nodes("dev", "ha", "minimal"))
-def test_patches_are_deterministic(stack: str, name: str) -> None:
-    fresh = load_stack_file(STACKS[stack])
-    node = next(node for node in talos_nodes(fresh) if node.name == name)
-    assert node_patches(fresh, node, IMAGE) == node_patches(stack_config(stack), _node(stack, name), IMAGE)
 
 
 @pytest.mark.parametrize(("stack", "name"), _all_nodes("dev", "ha"))
