@@ -83,17 +83,9 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
             continue
         kept = {urn for urn, other in pending.items() if other.paths and other.new.type in KEPT_ON_UPDATE}
         kept |= unchanged_outputs
-        item = pending[registration.urn] = _Pending(registration)
+        pending[registration.urn] = _compared(previous, registration, kept)
         if _only_ignored_differ(previous, registration):
             unchanged_outputs.add(registration.urn)
-        for path in changed_paths(previous, registration):
-            if _only_from(kept, registration, path):
-                continue
-            item.paths.append(path)
-            reason = _forces(previous, registration, path)
-            if reason:
-                item.replaced = True
-                item.reasons.append(reason)
     _propagate(pending)
     deleted_first = _deleted_first(pending)
     for urn, item in pending.items():
@@ -113,6 +105,30 @@ def diff_plans(old: PlanResult, new: PlanResult) -> list[Change]:
     return ordered + [
         _change(r, "delete", [], "not in the new config") for r in reversed(old.registrations) if r.urn not in remaining
     ]
+
+
+def _compared(previous: Registration, registration: Registration, kept: set[str]) -> _Pending:
+    """The resource's own changes: its changed inputs (minus those only from outputs kept on an update),
+    and what forces its replacement."""
+    item = _Pending(registration)
+    for path in changed_paths(previous, registration):
+        if _only_from(kept, registration, path):
+            continue
+        item.paths.append(path)
+        reason = _forces(previous, registration, path)
+        if reason:
+            item.replaced = True
+            item.reasons.append(reason)
+    if _trigger_changed(previous, registration):
+        item.replaced = True
+        item.reasons.append("its replacementTrigger changed (ResourceOptions.replacement_trigger)")
+    return item
+
+
+def _trigger_changed(old: Registration, new: Registration) -> bool:
+    """The engine replaces a resource whose `replacement_trigger` value changes (a first trigger only records)."""
+    before, after = old.options.replacement_trigger, new.options.replacement_trigger
+    return before is not None and after is not None and before != after
 
 
 def _deleted_first(pending: dict[str, _Pending]) -> set[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from components import outputs
 from config.day2 import Destruction
+from config.fabric import lab_mtu
 from config.guests import cluster_endpoint_address, lab_guests
 from config.models import LabConfig
 from config.storage import volume_datastore
@@ -67,6 +68,7 @@ def hazards(
     names = {guest.key: guest.name for config in (old.config, new.config) for guest in lab_guests(config)}
     found += _guest_hazards(changes, gone, old.config, names)
     found += _cluster_hazards(changes, old.config, new.config)
+    found += _fabric_hazards(old.config, new.config)
     found += _storage_hazards(old.config, new.config)
     found += _laptop_hazards(old.config, new.config)
     return found
@@ -192,6 +194,40 @@ def _cluster_hazards(changes: list[Change], old: LabConfig, new: LabConfig) -> l
                 "kubeconfig",
                 f"the Kubernetes API moves to {cluster_endpoint_address(new)}: export the kubeconfig again "
                 "(pulumi stack output kubeconfig --show-secrets > kubeconfig)",
+            )
+        )
+    return found
+
+
+def _fabric_hazards(old: LabConfig, new: LabConfig) -> list[Hazard]:
+    """The lab segment under every guest (docs/fabric.md)."""
+    found: list[Hazard] = []
+    before, after = old.network, new.network
+    if before.fabric != after.fabric:
+        found.append(
+            Hazard(
+                HazardKind.INTERRUPTS,
+                "lab network",
+                f"the fabric changes from {before.fabric} to {after.fabric}: every lab NIC moves to the new segment "
+                "in place, the router's LAN among them (DHCP, DNS and NAT pause), and the old bridges go last",
+            )
+        )
+        if before.fabric == "bridge" and after.bridge == before.bridge:
+            found.append(
+                Hazard(
+                    HazardKind.NEEDS_YOU,
+                    "lab network",
+                    f"the VNet {after.bridge} has the name of the Linux bridge it replaces, which stays in "
+                    "/etc/network/interfaces until that bridge is deleted: give network.bridge another name",
+                )
+            )
+    if lab_mtu(before) != lab_mtu(after):
+        found.append(
+            Hazard(
+                HazardKind.INTERRUPTS,
+                "pods",
+                f"the lab MTU changes from {lab_mtu(before)} to {lab_mtu(after)}: flannel keeps the MTU it started "
+                "with; restart the kube-flannel DaemonSet, then the workloads (docs/fabric.md)",
             )
         )
     return found

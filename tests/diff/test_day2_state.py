@@ -344,3 +344,21 @@ def test_moving_a_control_plane_to_another_host_is_refused_with_the_two_steps(tm
     assert stderr.splitlines()[1].startswith(
         "  cluster.controlPlanes[0].proxmoxNode: pve2 moves the control plane cp-1"
     )
+
+
+def test_switching_the_fabric_interrupts_the_lab_network_and_the_pods(tmp_path: Path) -> None:
+    vxlan = STACKS["dev"].parent / "tests" / "fixtures" / "valid" / "vxlan-two-hosts.yaml"
+    document = yaml.safe_load(vxlan.read_text(encoding="utf-8"))
+    network = document["config"]["homelab:network"]
+    cabled = yaml.safe_load(yaml.safe_dump(document))
+    cabled_network = cabled["config"]["homelab:network"]
+    cabled_network["fabric"] = "bridge"
+    del cabled_network["sdn"]
+    cabled_network["bridgePorts"] = {"pve-1": ["enp2s0"], "pve-2": ["enp2s0"]}
+    old = tmp_path / "cabled.yaml"
+    old.write_text(yaml.safe_dump(cabled), encoding="utf-8")
+    code, result, _ = diff(old, vxlan)
+    assert code == 1
+    assert ("interrupts", "lab network") in hazards(result)
+    assert ("interrupts", "pods") in hazards(result)
+    assert network["bridge"] != cabled_network.get("bridge", "vmbr1") or ("needs-you", "lab network") in hazards(result)

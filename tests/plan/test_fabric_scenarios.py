@@ -206,3 +206,5 @@ def test_a_new_vxlan_host_updates_the_zone_and_changes_the_appliers_trigger() ->
         "vxlan homelab labnet 10100 pve-1,pve-2 192.168.0.11,192.168.0.12  1450",
         "vxlan homelab labnet 10100 pve-1,pve-2,pve-3 192.168.0.11,192.168.0.12,192.168.0.13  1450",
     ]
+    assert by_name["lab-network-sdn-apply"].action == "replace"
+    assert by_name["lab-network-sdn-apply"].reason.startswith("its replacementTrigger changed")
