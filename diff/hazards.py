@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from components import outputs
+from components.talos.lifecycle_units import BACKUP_DIR
 from config.day2 import Destruction
 from config.fabric import lab_mtu
 from config.guests import cluster_endpoint_address, lab_guests
@@ -94,6 +95,15 @@ def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig, names:
                 else "the client container is made again: talosctl, kubectl and their files are installed anew"
             )
             found.append(Hazard(HazardKind.INTERRUPTS, guest, f"{why} ({_forced(change)})"))
+            if guest == client and old.backup.target is None:
+                found.append(
+                    Hazard(
+                        HazardKind.DESTROYS,
+                        "etcd backups",
+                        f"the snapshots in {BACKUP_DIR} on the client go with its container (no backup.target "
+                        "copies them off); copy them first: scp -r root@<client>:" + BACKUP_DIR + " .",
+                    )
+                )
         if change.type == VM and change.action == "update":
             rebooting = [path for path in change.paths if path.split(".")[0].split("[")[0] in _REBOOTING_VM_INPUTS]
             if rebooting:

@@ -28,9 +28,13 @@ def test_the_same_stack_has_no_changes_and_exits_0() -> None:
     assert json.loads(as_json.stdout) == {"hazards": [], "changes": []}
 
 
-def test_a_change_exits_1_and_json_lists_each_change(tmp_path: Path) -> None:
+def test_a_destroying_change_exits_3_and_json_lists_each_change(tmp_path: Path) -> None:
+    # A new key replaces the client container, and with it the etcd snapshots kept on its disk.
     result = run_diff("dev", edited_stack(tmp_path, add_key), "--format", "json")
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
+    assert {"kind": "destroys", "subject": "etcd backups"} in [
+        {key: hazard[key] for key in ("kind", "subject")} for hazard in json.loads(result.stdout)["hazards"]
+    ]
     changes = json.loads(result.stdout)["changes"]
     assert changes and all(set(change) == CHANGE_KEYS for change in changes)
     router = next(c for c in changes if c["name"] == "router-container")
@@ -46,7 +50,7 @@ def test_text_puts_hazards_first_then_replacements_with_why(tmp_path: Path) -> N
         config["homelab:site"]["replicas"] = 3
 
     result = run_diff("dev", edited_stack(tmp_path, key_and_replicas))
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
     lines = result.stdout.splitlines()
     # Both containers, their host keys and first contacts, their firewalls and what configures them;
     # the site, and the commands pinned to the client's new host key.
@@ -85,5 +89,5 @@ def test_the_readme_example_is_real_output(tmp_path: Path) -> None:
     running.write_text((REPO / "Pulumi.dev.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     new = edited_stack(tmp_path, add_key)
     result = run_diff(running, new)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 3, result.stderr
     assert result.stdout.replace(f"{running} -> {new}", "/tmp/running.yaml -> dev") == shown
