@@ -53,6 +53,16 @@ _SITE_SELECTOR = {"app.kubernetes.io/name": SITE_NAME}
 _SITE_LABELS = {**_SITE_SELECTOR, **_COMMON_LABELS}
 
 
+# What Pod Security's `restricted` level asks of every container (the site's and the example volume's).
+RESTRICTED_CONTAINER: dict[str, object] = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
 def _pod_security(level: str) -> dict[str, str]:
     return {f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}
 
@@ -133,13 +143,7 @@ def _container() -> dict[str, Any]:
             "requests": {"cpu": "10m", "memory": "16Mi"},
             "limits": {"cpu": "200m", "memory": "64Mi"},
         },
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": dict(RESTRICTED_CONTAINER),
         "volumeMounts": [
             {"name": "page", "mountPath": HTML_DIR, "readOnly": True},
             # nginx-unprivileged keeps its pid file and temp files in /tmp.

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from components.kubernetes.manifests import RESTRICTED_CONTAINER
 from config.storage import VOLUME_OWNER_VM_ID
 
 Manifest = dict[str, Any]
@@ -144,13 +145,7 @@ def _example_container() -> dict[str, Any]:
         "command": ["sh", "-c", f"date -u >> {EXAMPLE_FILE} && exec sleep 2147483647"],
         "readinessProbe": {"exec": {"command": ["test", "-s", EXAMPLE_FILE]}, "periodSeconds": 10},
         "resources": {"requests": {"cpu": "5m", "memory": "8Mi"}, "limits": {"cpu": "50m", "memory": "16Mi"}},
-        "securityContext": {
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": dict(RESTRICTED_CONTAINER),
         "volumeMounts": [{"name": EXAMPLE_CLAIM, "mountPath": "/data"}],
     }
 
