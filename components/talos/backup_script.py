@@ -15,6 +15,7 @@ umask 077
 
 : "${CONTROL_PLANES:?}" "${BACKUP_DIR:?}" "${KEEP:?}" "${MAX_AGE_DAYS:?}" "${STATUS_FILE:?}" "${TALOSCONFIG:?}"
 SNAPSHOT_TIMEOUT=${SNAPSHOT_TIMEOUT:-300}
+VERIFY_TIMEOUT=${VERIFY_TIMEOUT:-60}
 COPY_PATH=${COPY_PATH:-}
 COPY_REMOTE=${COPY_REMOTE:-}
 # The clock, injectable: retention is decided from the snapshots' names, not file times.
@@ -24,11 +25,12 @@ name="etcd-$stamp.db"
 
 log() { echo "etcd-backup: $*"; }
 
+# Bounded: etcd's status reader can spin on a damaged file instead of failing.
 verify() {
   if command -v etcdutl >/dev/null 2>&1; then
-    etcdutl snapshot status --write-out=json "$1"
+    timeout --kill-after=5 "$VERIFY_TIMEOUT" etcdutl snapshot status --write-out=json "$1"
   else
-    ETCDCTL_API=3 etcdctl snapshot status --write-out=json "$1"
+    ETCDCTL_API=3 timeout --kill-after=5 "$VERIFY_TIMEOUT" etcdctl snapshot status --write-out=json "$1"
   fi
 }
 

@@ -29,6 +29,8 @@ OFFSITE_REMOTE = "offsite"
 CRT_TTL_HOURS = 8760
 RENEW_BEFORE_DAYS = 60
 SNAPSHOT_TIMEOUT_SECONDS = 300
+# etcd's status reader can spin on a damaged snapshot instead of failing.
+VERIFY_TIMEOUT_SECONDS = 60
 
 _CALENDAR = {"hourly": "hourly", "daily": "daily", "weekly": "weekly"}
 _ENVIRONMENT = re.compile(r'^Environment="(?P<name>[A-Z_]+)=(?P<value>[^"]*)"$', re.M)
@@ -91,6 +93,7 @@ def backup_service(target: LifecycleTarget) -> str:
         "MAX_AGE_DAYS": backup.max_age_days,
         "STATUS_FILE": BACKUP_STATUS_PATH,
         "SNAPSHOT_TIMEOUT": SNAPSHOT_TIMEOUT_SECONDS,
+        "VERIFY_TIMEOUT": VERIFY_TIMEOUT_SECONDS,
     }
     offsite = ""
     if backup.target is not None and backup.target.path is not None:
@@ -100,8 +103,8 @@ def backup_service(target: LifecycleTarget) -> str:
         values["COPY_REMOTE"] = f"{OFFSITE_REMOTE}:{s3.bucket}/{s3.prefix}".rstrip("/")
         # rclone's remote, credentials included, from a root-only file the program writes.
         offsite = f"EnvironmentFile={OFFSITE_ENV_PATH}\n"
-    # One snapshot per control plane at most, each bounded by SNAPSHOT_TIMEOUT, plus the copy.
-    timeout_minutes = (SNAPSHOT_TIMEOUT_SECONDS * len(target.control_planes)) // 60 + 30
+    # One snapshot per control plane at most, each bounded by SNAPSHOT_TIMEOUT and its check by VERIFY_TIMEOUT, plus the copy.
+    timeout_minutes = ((SNAPSHOT_TIMEOUT_SECONDS + VERIFY_TIMEOUT_SECONDS) * len(target.control_planes)) // 60 + 30
     return (
         "[Unit]\n"
         "Description=homelab: etcd snapshot from a healthy control plane, kept and copied off host\n"
