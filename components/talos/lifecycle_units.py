@@ -103,7 +103,8 @@ def backup_service(target: LifecycleTarget) -> str:
         values["COPY_REMOTE"] = f"{OFFSITE_REMOTE}:{s3.bucket}/{s3.prefix}".rstrip("/")
         # rclone's remote, credentials included, from a root-only file the program writes.
         offsite = f"EnvironmentFile={OFFSITE_ENV_PATH}\n"
-    # One snapshot per control plane at most, each bounded by SNAPSHOT_TIMEOUT and its check by VERIFY_TIMEOUT, plus the copy.
+    # One snapshot per control plane at most, each bounded by SNAPSHOT_TIMEOUT and its check by VERIFY_TIMEOUT,
+    # plus the copy.
     timeout_minutes = ((SNAPSHOT_TIMEOUT_SECONDS + VERIFY_TIMEOUT_SECONDS) * len(target.control_planes)) // 60 + 30
     return (
         "[Unit]\n"
