@@ -15,7 +15,7 @@ from components import outputs
 from components.talos.lifecycle_units import BACKUP_DIR
 from config.day2 import Destruction
 from config.fabric import lab_mtu
-from config.guests import cluster_endpoint_address, lab_guests
+from config.guests import ROUTER_KEY, cluster_endpoint_address, lab_guests
 from config.models import LabConfig
 from config.storage import volume_datastore
 from diff.engine import Change
@@ -85,7 +85,7 @@ def _guest_hazards(changes: list[Change], gone: set[str], old: LabConfig, names:
     router, client = old.network.router.name, old.client.name
     for change in changes:
         if change.type == CONTAINER and change.action == "replace":
-            guest = router if change.name.startswith("router") else client
+            guest = router if change.name.startswith(f"{ROUTER_KEY}-") else client
             if guest in gone:
                 continue
             why = (

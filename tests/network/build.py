@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+from typing import Any
 
 from config.models import LabConfig
 from tests.network.dhcp import DhcpClients
@@ -69,6 +70,11 @@ def _router(lab: Lab) -> None:
         interface = network[side]["interface"]
         ns.connect(ns.name(SWITCH), bridge, router, interface, macs.get(interface))
         ns.ip(router, "address", "add", network[side]["address"], "dev", interface)
+    start_router(lab, ns, router, network)
+
+
+def start_router(lab: Lab, ns: Namespaces, router: str, network: dict[str, Any]) -> None:
+    """The router's routes and sysctls from network.json, then its ruleset and dnsmasq."""
     ns.ip(router, "route", "add", "default", "via", network["wan"]["gateway"])
     for route in network["routes"]:
         ns.ip(router, "route", "add", route["to"], "dev", route["dev"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.models import LabConfig
-from tests.network.build import stand_ins
+from tests.network.build import stand_ins, start_router
 from tests.network.dhcp import DhcpClients
 from tests.network.inputs import CONTAINER, VM, PlanFiles
 from tests.network.lab import Lab
@@ -156,14 +156,7 @@ def _router(lab: Lab, fabric: Fabric) -> None:
         raise CommandError(f"network.json's LAN MTU {lan['mtu']} is not the container's {fabric.router_lan_mtu}")
     ns.ip(host, "link", "set", port, "mtu", str(lan["mtu"]))  # the last port made: the LAN side
     ns.ip(router, "link", "set", lan["interface"], "mtu", str(lan["mtu"]))
-    ns.ip(router, "route", "add", "default", "via", network["wan"]["gateway"])
-    for route in network["routes"]:
-        ns.ip(router, "route", "add", route["to"], "dev", route["dev"])
-    for key, value in network["sysctl"].items():
-        ns.sysctl(router, key, value)
-    if not lab.load_firewall(lab.ruleset):
-        raise CommandError(f"the router's ruleset did not load: {lab.ruleset}")
-    lab.start_dnsmasq()
+    start_router(lab, ns, router, network)
 
 
 def configure_from_lease(lab: Lab, name: str) -> dict[str, str]:
